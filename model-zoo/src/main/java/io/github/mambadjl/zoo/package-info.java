@@ -1,0 +1,2 @@
+/** The DJL model zoo of published Mamba-family checkpoints. */
+package io.github.mambadjl.zoo;
