@@ -38,9 +38,13 @@ MOPS_HD uint32_t float_to_bits(float f) {
     return u;
 }
 
-MOPS_HD float to_float(float v) { return v; }
+MOPS_HD float to_float(float v) {
+    return v;
+}
 
-MOPS_HD float to_float(bf16 v) { return bits_to_float(static_cast<uint32_t>(v.bits) << 16); }
+MOPS_HD float to_float(bf16 v) {
+    return bits_to_float(static_cast<uint32_t>(v.bits) << 16);
+}
 
 MOPS_HD float to_float(f16 v) {
     uint32_t sign = (v.bits & 0x8000u) << 16;
@@ -62,7 +66,9 @@ MOPS_HD float to_float(f16 v) {
 
 template <typename T> MOPS_HD T from_float(float v);
 
-template <> MOPS_HD float from_float<float>(float v) { return v; }
+template <> MOPS_HD float from_float<float>(float v) {
+    return v;
+}
 
 template <> MOPS_HD bf16 from_float<bf16>(float v) {
     uint32_t u = float_to_bits(v);
@@ -142,8 +148,9 @@ template <typename Fn> void dispatch_dtype(int32_t dtype, Fn &&fn) {
         fn(bf16{});
         break;
     default:
-        throw Error(MOPS_ERR_INVALID_ARGUMENT, "unknown dtype code " + std::to_string(dtype) +
-                                                 " (expected 0 = float32, 1 = float16, 2 = bfloat16)");
+        throw Error(MOPS_ERR_INVALID_ARGUMENT,
+                    "unknown dtype code " + std::to_string(dtype) +
+                        " (expected 0 = float32, 1 = float16, 2 = bfloat16)");
     }
 }
 

@@ -10,13 +10,15 @@
 namespace mops {
 namespace {
 
-inline float silu(float v) { return v / (1.0f + std::exp(-v)); }
+inline float silu(float v) {
+    return v / (1.0f + std::exp(-v));
+}
 
 template <typename T>
-void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t xs_b,
-                 int64_t xs_d, int64_t xs_t, const T *weight, int width, const T *bias,
-                 const float *initial_state, float *final_state, T *out, int64_t os_b,
-                 int64_t os_d, int64_t os_t, bool act) {
+void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t xs_b, int64_t xs_d,
+                 int64_t xs_t, const T *weight, int width, const T *bias,
+                 const float *initial_state, float *final_state, T *out, int64_t os_b, int64_t os_d,
+                 int64_t os_t, bool act) {
     const int64_t rows = batch * dim;
     const int hist = width - 1;
 #pragma omp parallel for schedule(static)
@@ -61,17 +63,17 @@ void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t
 } // namespace mops
 
 extern "C" MOPS_API int32_t mops_cpu_causal_conv1d(
-    int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t x_batch_stride,
-    int64_t x_dim_stride, int64_t x_time_stride, const void *weight, int32_t width, const void *bias,
-    const float *initial_state, float *final_state, void *out, int64_t out_batch_stride,
-    int64_t out_dim_stride, int64_t out_time_stride, int32_t silu) {
+    int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t seqlen,
+    int64_t x_batch_stride, int64_t x_dim_stride, int64_t x_time_stride, const void *weight,
+    int32_t width, const void *bias, const float *initial_state, float *final_state, void *out,
+    int64_t out_batch_stride, int64_t out_dim_stride, int64_t out_time_stride, int32_t silu) {
     return mops::guarded("causal_conv1d", [&] {
         mops::check_conv_args(dtype, x, batch, dim, seqlen, weight, width, out);
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
             mops::conv1d_rows<T>(static_cast<const T *>(x), batch, dim, seqlen, x_batch_stride,
-                                 x_dim_stride, x_time_stride, static_cast<const T *>(weight),
-                                 width, static_cast<const T *>(bias), initial_state, final_state,
+                                 x_dim_stride, x_time_stride, static_cast<const T *>(weight), width,
+                                 static_cast<const T *>(bias), initial_state, final_state,
                                  static_cast<T *>(out), out_batch_stride, out_dim_stride,
                                  out_time_stride, silu != 0);
         });

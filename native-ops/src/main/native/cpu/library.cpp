@@ -4,9 +4,13 @@
 #include "mambaops.h"
 #include "status.hpp"
 
-extern "C" MOPS_API const char *mops_last_error(void) { return mops::last_error().c_str(); }
+extern "C" MOPS_API const char *mops_last_error(void) {
+    return mops::last_error().c_str();
+}
 
-extern "C" MOPS_API int32_t mops_abi_version(void) { return MOPS_ABI_VERSION; }
+extern "C" MOPS_API int32_t mops_abi_version(void) {
+    return MOPS_ABI_VERSION;
+}
 
 extern "C" MOPS_API const char *mops_cpu_build_info(void) {
     static const std::string info = [] {

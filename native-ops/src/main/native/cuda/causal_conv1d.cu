@@ -73,9 +73,9 @@ extern "C" MOPS_API int32_t mops_cuda_causal_conv1d(
             using T = decltype(tag);
             mops::conv1d_rows_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
                 static_cast<const T *>(x), batch, dim, seqlen, x_batch_stride, x_dim_stride,
-                x_time_stride, static_cast<const T *>(weight), width,
-                static_cast<const T *>(bias), initial_state, final_state, static_cast<T *>(out),
-                out_batch_stride, out_dim_stride, out_time_stride, silu != 0);
+                x_time_stride, static_cast<const T *>(weight), width, static_cast<const T *>(bias),
+                initial_state, final_state, static_cast<T *>(out), out_batch_stride, out_dim_stride,
+                out_time_stride, silu != 0);
         });
         MOPS_CUDA_CHECK_LAUNCH("conv1d_rows_kernel launch");
     });

@@ -16,11 +16,11 @@ inline void cuda_check(cudaError_t err, const char *what, const char *file, int 
     }
     std::string message = std::string(what) + " failed: " + cudaGetErrorName(err) + " (" +
                           cudaGetErrorString(err) + ") at " + file + ":" + std::to_string(line);
-    throw Error(err == cudaErrorMemoryAllocation ? MOPS_ERR_OUT_OF_MEMORY : MOPS_ERR_CUDA,
-                message);
+    throw Error(err == cudaErrorMemoryAllocation ? MOPS_ERR_OUT_OF_MEMORY : MOPS_ERR_CUDA, message);
 }
 
 } // namespace mops
 
 #define MOPS_CUDA_CHECK(call) ::mops::cuda_check((call), #call, __FILE__, __LINE__)
-#define MOPS_CUDA_CHECK_LAUNCH(name) ::mops::cuda_check(cudaGetLastError(), name, __FILE__, __LINE__)
+#define MOPS_CUDA_CHECK_LAUNCH(name)                                                               \
+    ::mops::cuda_check(cudaGetLastError(), name, __FILE__, __LINE__)

@@ -3,9 +3,13 @@
 #include "mambaops.h"
 #include "status.hpp"
 
-extern "C" MOPS_API const char *mops_cuda_last_error(void) { return mops::last_error().c_str(); }
+extern "C" MOPS_API const char *mops_cuda_last_error(void) {
+    return mops::last_error().c_str();
+}
 
-extern "C" MOPS_API int32_t mops_cuda_abi_version(void) { return MOPS_ABI_VERSION; }
+extern "C" MOPS_API int32_t mops_cuda_abi_version(void) {
+    return MOPS_ABI_VERSION;
+}
 
 extern "C" MOPS_API int32_t mops_cuda_device_count(int32_t *count) {
     return mops::guarded("cuda_device_count", [&] {

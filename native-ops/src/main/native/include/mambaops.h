@@ -85,14 +85,13 @@ MOPS_API int32_t mops_cuda_abi_version(void);
 MOPS_API int32_t mops_cuda_device_count(int32_t *count);
 
 /** Same contract as mops_cpu_causal_conv1d; all pointers are device pointers. */
-MOPS_API int32_t mops_cuda_causal_conv1d(void *stream, int32_t dtype, const void *x,
-                                         int64_t batch, int64_t dim, int64_t seqlen,
-                                         int64_t x_batch_stride, int64_t x_dim_stride,
-                                         int64_t x_time_stride, const void *weight, int32_t width,
-                                         const void *bias, const float *initial_state,
-                                         float *final_state, void *out, int64_t out_batch_stride,
-                                         int64_t out_dim_stride, int64_t out_time_stride,
-                                         int32_t silu);
+MOPS_API int32_t mops_cuda_causal_conv1d(void *stream, int32_t dtype, const void *x, int64_t batch,
+                                         int64_t dim, int64_t seqlen, int64_t x_batch_stride,
+                                         int64_t x_dim_stride, int64_t x_time_stride,
+                                         const void *weight, int32_t width, const void *bias,
+                                         const float *initial_state, float *final_state, void *out,
+                                         int64_t out_batch_stride, int64_t out_dim_stride,
+                                         int64_t out_time_stride, int32_t silu);
 
 #define MOPS_ABI_VERSION 1
 
