@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Prepares .gpu/ (ignored by git) for a run on the GPU machine, which has no JDK, no Maven and
+# no network: a small Java runtime, the compiled classes and test classes of every module,
+# their runtime dependencies (without pytorch-native-cpu: the GPU path must not need it) and
+# the JUnit console launcher. Then call the device tool with carry [".gpu"] and the command
+#   bash scripts/gpu-run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.gpu
+rm -rf "$out/classes" "$out/lib"
+mkdir -p "$out/classes" "$out/lib"
+./mvnw -B -q -ntp package -DskipTests -Dnative.cuda=ON -Dspotless.check.skip=true
+./mvnw -B -q -ntp dependency:copy-dependencies -DincludeScope=test \
+  -DexcludeArtifactIds=pytorch-native-cpu,pytorch-engine,pytorch-jni \
+  -DexcludeGroupIds=io.github.mambadjl -DoutputDirectory="$PWD/$out/lib"
+./mvnw -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
+  -DoutputDirectory="$PWD/$out/lib" -N
+for m in native-ops api engine-mamba model-zoo examples jmh; do
+  for kind in classes test-classes; do
+    if [[ -d "$m/target/$kind" ]]; then
+      mkdir -p "$out/classes/$m"
+      cp -r "$m/target/$kind" "$out/classes/$m/$kind"
+    fi
+  done
+done
+if [[ -f jmh/target/benchmarks.jar ]]; then cp jmh/target/benchmarks.jar "$out/"; fi
+if [[ ! -f "$out/jre.tgz" ]]; then
+  if [[ -x ../shared/device/make-jre.sh ]]; then
+    ../shared/device/make-jre.sh "$out"
+  else
+    echo "gpu-prepare: $out/jre.tgz missing; build one with jlink (see ../shared/device/make-jre.sh)" >&2
+    exit 1
+  fi
+fi
+du -sh "$out"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (see scripts/gpu-prepare.sh): unpacks the Java runtime, runs every
+# JUnit test tagged `gpu`, then the GPU benchmarks if a benchmarks jar is present. Results go
+# to $OUT (the device tool brings them back).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT" /tmp/rt
+tar xzf .gpu/jre.tgz -C /tmp/rt
+JAVA=/tmp/rt/jre/bin/java
+export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+cp=""
+for d in .gpu/classes/*/classes .gpu/classes/*/test-classes; do cp="$cp:$d"; done
+for j in .gpu/lib/*.jar; do cp="$cp:$j"; done
+cp=${cp#:}
+"$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" \
+  -jar .gpu/lib/junit-platform-console-standalone-*.jar execute \
+  --class-path "$cp" --scan-class-path --include-tag gpu \
+  --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
+status=${PIPESTATUS[0]}
+if [[ -f .gpu/benchmarks.jar && "${MAMBADJL_GPU_BENCH:-1}" == 1 ]]; then
+  "$JAVA" -jar .gpu/benchmarks.jar -rf json -rff "$OUT/jmh-gpu.json" ${MAMBADJL_JMH_ARGS:-Gpu} \
+    2>&1 | tee "$OUT/jmh-gpu.log"
+fi
+exit "$status"
