@@ -1,0 +1,280 @@
+package io.github.mambadjl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+import io.github.mambadjl.cache.InferenceCache;
+import io.github.mambadjl.config.BambaConfig;
+import io.github.mambadjl.config.Mamba2Config;
+import io.github.mambadjl.config.MambaConfig;
+import io.github.mambadjl.config.ModelConfig;
+import io.github.mambadjl.nn.BambaDecoderLayer;
+import io.github.mambadjl.nn.Mamba;
+import io.github.mambadjl.nn.Mamba2;
+import io.github.mambadjl.nn.ResidualBlock;
+import io.github.mambadjl.nn.RmsNorm;
+import io.github.mambadjl.nn.SequenceBlock;
+import io.github.mambadjl.nn.SequenceContext;
+import io.github.mambadjl.nn.TokenEmbedding;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A causal language model of the Mamba family: token embedding, a stack of layers, a final RMSNorm
+ * and an LM head (tied to the embedding or not), built from a {@link ModelConfig}.
+ *
+ * <p>As a DJL block it takes {@code NDList(input_ids)} or {@code NDList(input_ids, attention_mask)}
+ * (int64 {@code [batch, length]}) and returns {@code NDList(logits)}, float {@code [batch, length,
+ * vocab_size]} (padding rows of the embedding removed), followed by the hidden states when {@link
+ * #setOutputHiddenStates(boolean)} is on. {@link #forward(ParameterStore, NDArray, NDArray,
+ * InferenceCache, boolean, boolean)} adds an {@link InferenceCache} for incremental decoding.
+ *
+ * <p>The blocks are named as the Hugging Face checkpoints of the family ({@code
+ * backbone.layers.0.mixer.in_proj.weight}, {@code model.layers.1.self_attn.q_proj.weight}, ...);
+ * {@link #namedParameters()} lists the parameters under those names.
+ */
+public final class CausalLM extends AbstractBlock {
+
+    private final ModelConfig config;
+    private final TokenEmbedding embedding;
+    private final List<SequenceBlock> layers = new ArrayList<>();
+    private final RmsNorm finalNorm;
+    private final TokenEmbedding lmHead;
+    private boolean outputHiddenStates;
+
+    private CausalLM(ModelConfig config) {
+        super((byte) 1);
+        this.config = config;
+        boolean bamba = config instanceof BambaConfig;
+        String prefix = bamba ? "model." : "backbone.";
+        double std = initializerRange(config);
+        embedding =
+                addChildBlock(
+                        prefix + (bamba ? "embed_tokens" : "embeddings"),
+                        new TokenEmbedding(config.paddedVocabSize(), config.hiddenSize(), std));
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            layers.add(addChildBlock(prefix + "layers." + i, newLayer(config, i)));
+        }
+        finalNorm =
+                addChildBlock(
+                        prefix + (bamba ? "final_layernorm" : "norm_f"),
+                        RmsNorm.builder()
+                                .setSize(config.hiddenSize())
+                                .optEps(config.layerNormEpsilon())
+                                .build());
+        lmHead =
+                config.tieWordEmbeddings()
+                        ? null
+                        : addChildBlock(
+                                "lm_head",
+                                new TokenEmbedding(
+                                        config.paddedVocabSize(), config.hiddenSize(), std));
+    }
+
+    /**
+     * Builds the (uninitialised) model a config describes.
+     *
+     * @param config the model config
+     * @return the model
+     */
+    public static CausalLM fromConfig(ModelConfig config) {
+        return new CausalLM(config);
+    }
+
+    private static SequenceBlock newLayer(ModelConfig config, int index) {
+        if (config instanceof MambaConfig c) {
+            return new ResidualBlock(
+                    RmsNorm.builder().setSize(c.hiddenSize()).optEps(c.layerNormEpsilon()).build(),
+                    Mamba.builder().fromConfig(c).build());
+        }
+        if (config instanceof Mamba2Config c) {
+            return new ResidualBlock(
+                    RmsNorm.builder().setSize(c.hiddenSize()).optEps(c.layerNormEpsilon()).build(),
+                    Mamba2.builder().fromConfig(c).build());
+        }
+        return new BambaDecoderLayer((BambaConfig) config, index);
+    }
+
+    private static double initializerRange(ModelConfig config) {
+        if (config instanceof MambaConfig c) {
+            return c.initializerRange();
+        }
+        if (config instanceof Mamba2Config c) {
+            return c.initializerRange();
+        }
+        return ((BambaConfig) config).initializerRange();
+    }
+
+    /**
+     * Returns the config this model was built from.
+     *
+     * @return the config
+     */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /**
+     * Sets whether the DJL {@code forward} appends the hidden states to its output list.
+     *
+     * @param outputHiddenStates whether to output the hidden states
+     */
+    public void setOutputHiddenStates(boolean outputHiddenStates) {
+        this.outputHiddenStates = outputHiddenStates;
+    }
+
+    /**
+     * Returns an empty cache for this model.
+     *
+     * @param manager the manager under which the cache allocates
+     * @param batchSize the number of sequences
+     * @return a new cache
+     */
+    public InferenceCache newCache(NDManager manager, int batchSize) {
+        boolean[] attention = new boolean[layers.size()];
+        for (int i = 0; i < attention.length; i++) {
+            attention[i] = layers.get(i).isAttention();
+        }
+        return InferenceCache.create(manager, batchSize, attention);
+    }
+
+    /**
+     * Runs the model on a batch of token ids.
+     *
+     * @param ps the parameter store
+     * @param inputIds int64 {@code [batch, length]}
+     * @param attentionMask {@code [batch, length]} with 1 for tokens and 0 for (left) padding, or
+     *     {@code null}
+     * @param cache the cache to continue from and update, or {@code null}
+     * @param hiddenStates whether to return the hidden states
+     * @param training whether this is a training pass
+     * @return the logits and, if asked, the hidden states
+     */
+    public LanguageModelOutput forward(
+            ParameterStore ps,
+            NDArray inputIds,
+            NDArray attentionMask,
+            InferenceCache cache,
+            boolean hiddenStates,
+            boolean training) {
+        Shape shape = inputIds.getShape();
+        if (shape.dimension() != 2) {
+            throw new IllegalArgumentException("input_ids must be [batch, seq], got " + shape);
+        }
+        if (attentionMask != null && !attentionMask.getShape().equals(shape)) {
+            throw new IllegalArgumentException(
+                    "attention_mask must have the shape of input_ids "
+                            + shape
+                            + ", got "
+                            + attentionMask.getShape());
+        }
+        if (cache != null && cache.batchSize() != shape.get(0)) {
+            throw new IllegalArgumentException(
+                    "the cache was created for batch "
+                            + cache.batchSize()
+                            + " but input_ids has "
+                            + shape.get(0)
+                            + " rows");
+        }
+        NDArray mask = attentionMask;
+        if (mask != null
+                && mask.min().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong() == 1L
+                && (cache == null || cache.attentionMask() == null)) {
+            mask = null;
+        }
+        long length = shape.get(1);
+        SequenceContext context;
+        if (cache == null) {
+            context = SequenceContext.of(mask);
+        } else {
+            long offset = cache.position();
+            cache.advance(length, mask);
+            context = new SequenceContext(mask, cache.attentionMask(), offset);
+        }
+        List<NDArray> states = hiddenStates ? new ArrayList<>() : Collections.emptyList();
+        NDArray h = embedding.embed(ps, inputIds, training);
+        for (int i = 0; i < layers.size(); i++) {
+            if (hiddenStates) {
+                states.add(h);
+            }
+            h =
+                    layers.get(i)
+                            .forward(
+                                    ps,
+                                    h,
+                                    context,
+                                    cache == null ? null : cache.layer(i),
+                                    training);
+        }
+        h = finalNorm.forward(ps, h, training);
+        if (hiddenStates) {
+            states.add(h);
+        }
+        TokenEmbedding head = lmHead == null ? embedding : lmHead;
+        NDArray weight = ps.getValue(head.weight(), h.getDevice(), training);
+        NDArray logits = h.matMul(weight.transpose());
+        if (weight.getShape().get(0) != config.vocabSize()) {
+            logits = logits.get("..., 0:{}", config.vocabSize());
+        }
+        return new LanguageModelOutput(logits, states);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
+        LanguageModelOutput out =
+                forward(ps, inputs.get(0), mask, null, outputHiddenStates, training);
+        NDList list = new NDList(out.logits());
+        list.addAll(out.hiddenStates());
+        return list;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        Shape logits = ids.add(config.vocabSize());
+        if (!outputHiddenStates) {
+            return new Shape[] {logits};
+        }
+        Shape[] shapes = new Shape[layers.size() + 2];
+        shapes[0] = logits;
+        for (int i = 1; i < shapes.length; i++) {
+            shapes[i] = ids.add(config.hiddenSize());
+        }
+        return shapes;
+    }
+
+    /**
+     * Returns every parameter under its Hugging Face checkpoint name, in block order.
+     *
+     * @return the parameters by name
+     */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect(this, "", out);
+        return out;
+    }
+
+    private static void collect(Block block, String prefix, Map<String, Parameter> out) {
+        for (Pair<String, Parameter> p : block.getDirectParameters()) {
+            out.put(prefix + p.getKey(), p.getValue());
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            String name = child.getKey().replaceFirst("^\\d+", "");
+            collect(child.getValue(), prefix + name + ".", out);
+        }
+    }
+}
