@@ -136,6 +136,26 @@ public final class ModelConfigs {
     }
 
     /**
+     * Tells which format a configuration file is in: {@code params.json} is Mistral's, a {@code
+     * config.json} with {@code d_model} and without {@code model_type} is state-spaces', any other
+     * is Hugging Face's.
+     *
+     * @param file the configuration file
+     * @return the format
+     * @throws IOException if the file cannot be read or is not a JSON object
+     */
+    public static ConfigFormat detectFormat(Path file) throws IOException {
+        if (PARAMS_JSON.equals(String.valueOf(file.getFileName()))) {
+            return ConfigFormat.MISTRAL;
+        }
+        JsonObject json = parse(file);
+        boolean huggingFace = json.has("model_type") || json.has("hidden_size");
+        return !huggingFace && json.has("d_model")
+                ? ConfigFormat.STATE_SPACES
+                : ConfigFormat.HUGGING_FACE;
+    }
+
+    /**
      * Reads a Hugging Face {@code config.json} ({@code model_type} {@code mamba}, {@code mamba2} or
      * {@code bamba}).
      *

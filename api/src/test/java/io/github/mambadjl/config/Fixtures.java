@@ -5,11 +5,17 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /** Locates the golden fixtures (system property {@code mambadjl.fixtures}). */
-final class Fixtures {
+public final class Fixtures {
 
     private Fixtures() {}
 
-    static Path dir(String name) {
+    /**
+     * Returns the directory of one fixture.
+     *
+     * @param name the fixture name, for example {@code mamba-tiny}
+     * @return the directory
+     */
+    public static Path dir(String name) {
         String root = System.getProperty("mambadjl.fixtures");
         if (root == null) {
             throw new IllegalStateException(
