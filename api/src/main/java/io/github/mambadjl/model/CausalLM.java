@@ -1,8 +1,10 @@
 package io.github.mambadjl.model;
 
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
@@ -11,6 +13,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.mambadjl.cache.InferenceCache;
+import io.github.mambadjl.checkpoint.Checkpoint;
+import io.github.mambadjl.checkpoint.TensorData;
 import io.github.mambadjl.config.BambaConfig;
 import io.github.mambadjl.config.Mamba2Config;
 import io.github.mambadjl.config.MambaConfig;
@@ -22,9 +26,14 @@ import io.github.mambadjl.nn.ResidualBlock;
 import io.github.mambadjl.nn.RmsNorm;
 import io.github.mambadjl.nn.SequenceBlock;
 import io.github.mambadjl.nn.SequenceContext;
+import io.github.mambadjl.nn.ShapedBlock;
 import io.github.mambadjl.nn.TokenEmbedding;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,11 +54,14 @@ import java.util.Map;
  */
 public final class CausalLM extends AbstractBlock {
 
+    private static final String CHECKPOINT_MARKER = "mamba-djl:weights-from-checkpoint";
+
     private final ModelConfig config;
     private final TokenEmbedding embedding;
     private final List<SequenceBlock> layers = new ArrayList<>();
     private final RmsNorm finalNorm;
     private final TokenEmbedding lmHead;
+    private final Map<Parameter, Shape> declaredShapes = new HashMap<>();
     private boolean outputHiddenStates;
 
     private CausalLM(ModelConfig config) {
@@ -188,7 +200,7 @@ public final class CausalLM extends AbstractBlock {
         }
         NDArray mask = attentionMask;
         if (mask != null
-                && mask.min().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong() == 1L
+                && mask.min().toType(DataType.INT64, false).getLong() == 1L
                 && (cache == null || cache.attentionMask() == null)) {
             mask = null;
         }
@@ -203,8 +215,9 @@ public final class CausalLM extends AbstractBlock {
         }
         List<NDArray> states = hiddenStates ? new ArrayList<>() : Collections.emptyList();
         NDArray h = embedding.embed(ps, inputIds, training);
+        boolean before = config instanceof BambaConfig;
         for (int i = 0; i < layers.size(); i++) {
-            if (hiddenStates) {
+            if (hiddenStates && before) {
                 states.add(h);
             }
             h =
@@ -215,6 +228,9 @@ public final class CausalLM extends AbstractBlock {
                                     context,
                                     cache == null ? null : cache.layer(i),
                                     training);
+            if (hiddenStates && !before) {
+                states.add(h);
+            }
         }
         h = finalNorm.forward(ps, h, training);
         if (hiddenStates) {
@@ -258,6 +274,115 @@ public final class CausalLM extends AbstractBlock {
     }
 
     /**
+     * Loads every parameter from a checkpoint, by name. Call it on a freshly built model, before
+     * {@code initialize}; each tensor is copied (the checkpoint may be closed afterwards).
+     *
+     * @param checkpoint the open checkpoint
+     * @param manager the manager that will own the parameter arrays
+     * @param dataType the data type of the parameters (for example FLOAT32)
+     * @throws IllegalArgumentException if a weight is missing or has the wrong shape
+     * @throws IllegalStateException if a parameter already holds an array
+     */
+    public void loadWeights(Checkpoint checkpoint, NDManager manager, DataType dataType) {
+        Map<String, Parameter> params = namedParameters();
+        Map<String, NDArray> loaded = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                String name = e.getKey();
+                Parameter p = e.getValue();
+                if (p.isInitialized()) {
+                    throw new IllegalStateException(
+                            "loadWeights: parameter "
+                                    + name
+                                    + " is already initialised; load into a new CausalLM");
+                }
+                if (!checkpoint.contains(name)) {
+                    throw new IllegalArgumentException(
+                            "the checkpoint in "
+                                    + checkpoint.directory()
+                                    + " has no weight "
+                                    + name
+                                    + " that a "
+                                    + config.family()
+                                    + " model with this config needs");
+                }
+                TensorData tensor = checkpoint.tensor(name);
+                Shape expected = declaredShapes.get(p);
+                Shape actual = tensor.djlShape();
+                boolean table = p == embedding.weight() || (lmHead != null && p == lmHead.weight());
+                boolean ok =
+                        table
+                                ? actual.dimension() == 2
+                                        && actual.get(1) == config.hiddenSize()
+                                        && actual.get(0) >= config.vocabSize()
+                                : actual.equals(expected);
+                if (!ok) {
+                    throw new IllegalArgumentException(
+                            "weight "
+                                    + name
+                                    + " in "
+                                    + checkpoint.directory()
+                                    + " has shape "
+                                    + actual
+                                    + " but the config implies "
+                                    + expected
+                                    + "; the config and the weights disagree");
+                }
+                try (NDArray mapped = tensor.toNDArray(manager, dataType)) {
+                    loaded.put(name, mapped.duplicate());
+                }
+            }
+        } catch (RuntimeException ex) {
+            loaded.values().forEach(NDArray::close);
+            throw ex;
+        }
+        for (Map.Entry<String, NDArray> e : loaded.entrySet()) {
+            params.get(e.getKey()).setArray(e.getValue());
+        }
+    }
+
+    /**
+     * Writes the parameter payload that stands for "weights already loaded from the checkpoint"
+     * (see {@link MambaBlockFactory}).
+     *
+     * @param os the stream of a DJL parameter file, after its header
+     * @throws IOException if the stream fails
+     */
+    static void writeCheckpointMarker(DataOutputStream os) throws IOException {
+        os.writeByte(0);
+        os.writeUTF(CHECKPOINT_MARKER);
+    }
+
+    /**
+     * Loads parameters saved by DJL ({@code Model.save}); a parameter file written by {@link
+     * MambaBlockFactory} instead only confirms that the weights were loaded from the checkpoint.
+     *
+     * @param manager the manager of the parameters
+     * @param is the stream
+     * @throws IOException if the stream fails
+     * @throws MalformedModelException if the data do not fit this model
+     */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        is.mark(256);
+        if (is.readByte() == 0) {
+            String marker = is.readUTF();
+            if (!CHECKPOINT_MARKER.equals(marker)) {
+                throw new MalformedModelException("Unknown mamba-djl parameter file: " + marker);
+            }
+            if (!namedParameters().values().stream().allMatch(Parameter::isInitialized)) {
+                throw new MalformedModelException(
+                        "The parameter file says the weights come from the checkpoint, but they"
+                                + " were not loaded; load with MambaBlockFactory as blockFactory");
+            }
+            return;
+        }
+        is.reset();
+        super.loadParameters(manager, is);
+    }
+
+    /**
      * Returns every parameter under its Hugging Face checkpoint name, in block order.
      *
      * @return the parameters by name
@@ -268,9 +393,12 @@ public final class CausalLM extends AbstractBlock {
         return out;
     }
 
-    private static void collect(Block block, String prefix, Map<String, Parameter> out) {
+    private void collect(Block block, String prefix, Map<String, Parameter> out) {
         for (Pair<String, Parameter> p : block.getDirectParameters()) {
             out.put(prefix + p.getKey(), p.getValue());
+            if (block instanceof ShapedBlock shaped) {
+                declaredShapes.put(p.getValue(), shaped.declaredShape(p.getValue()));
+            }
         }
         for (Pair<String, Block> child : block.getChildren()) {
             String name = child.getKey().replaceFirst("^\\d+", "");
