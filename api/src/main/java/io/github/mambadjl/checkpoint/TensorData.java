@@ -246,7 +246,8 @@ public final class TensorData {
     }
 
     /**
-     * Creates an NDArray with this tensor's values converted to the given type.
+     * Creates an NDArray with this tensor's values converted to the given type. The array owns a
+     * copy of the data: it stays valid and writable after the checkpoint is closed.
      *
      * @param manager the manager that owns the new array
      * @param target the data type of the array
@@ -256,7 +257,11 @@ public final class TensorData {
         Shape djlShape = djlShape();
         DataType stored = dtype.toDataType();
         if (target == stored) {
-            return manager.create(data(), djlShape, stored);
+            // An engine may alias a direct buffer; the copy keeps the array writable and
+            // independent of the read-only file mapping.
+            try (NDArray raw = manager.create(data(), djlShape, stored)) {
+                return raw.duplicate();
+            }
         }
         if (target == DataType.FLOAT32 && (dtype == TensorDType.F16 || dtype == TensorDType.BF16)) {
             return manager.create(toFloatArray(), djlShape);

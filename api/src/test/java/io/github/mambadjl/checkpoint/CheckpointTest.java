@@ -134,6 +134,9 @@ class CheckpointTest {
             NDArray same = f32.toNDArray(manager);
             assertEquals(f32.djlShape(), same.getShape());
             assertArrayEquals(f32.toFloatArray(), same.toFloatArray());
+            // Writing to the array must not touch the read-only file mapping.
+            same.addi(1);
+            assertEquals(f32.toFloatArray()[0] + 1, same.toFloatArray()[0]);
             NDArray half = f32.toNDArray(manager, DataType.FLOAT64);
             assertEquals(DataType.FLOAT64, half.getDataType());
             assertEquals(f32.toFloatArray()[5], (float) half.toDoubleArray()[5]);
