@@ -187,7 +187,9 @@ public final class TensorData {
 
     /**
      * Returns the tensor's bytes: a read-only little-endian buffer positioned at 0 whose remaining
-     * bytes are exactly the row-major data.
+     * bytes are exactly the row-major data. For a safetensors file it is a view of the read-only
+     * file mapping: copy it before handing it to code that may write through it (an engine may
+     * alias a direct buffer); {@link #toNDArray(NDManager, DataType)} does so.
      *
      * @return the bytes
      * @throws UncheckedIOException if the bytes cannot be read from their file

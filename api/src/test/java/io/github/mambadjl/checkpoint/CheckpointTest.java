@@ -68,6 +68,22 @@ class CheckpointTest {
     }
 
     @Test
+    void keepsThePaddedVocabularyOfStateSpacesCheckpoints() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("padded"));
+        Path source = Fixtures.dir("mamba-tiny-ssm");
+        Files.copy(source.resolve("pytorch_model.bin"), dir.resolve("pytorch_model.bin"));
+        Files.writeString(
+                dir.resolve("config.json"),
+                Files.readString(source.resolve("config.json"))
+                        .replace("\"vocab_size\": 96", "\"vocab_size\": 90"));
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            assertEquals(90, ckpt.config().vocabSize());
+            assertEquals(96, ckpt.config().paddedVocabSize());
+            assertArrayEquals(new long[] {96, 64}, ckpt.tensor(WeightNames.LM_HEAD).shape());
+        }
+    }
+
+    @Test
     void loadsHuggingFaceMamba2Untied() throws IOException {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.dir("mamba2-tiny"))) {
             assertInstanceOf(Mamba2Config.class, ckpt.config());

@@ -138,6 +138,14 @@ class PytorchZipFileTest {
     }
 
     @Test
+    void reportsTruncatedPickles() throws IOException {
+        byte[] whole = new PickleBuilder().proto(2).op('}').str("a long key").op('.').bytes();
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 6);
+        Path file = PickleBuilder.zip(tmp.resolve("cut.bin"), cut, Map.of());
+        assertRefused(file, "is malformed");
+    }
+
+    @Test
     void refusesTheLegacyFormat() throws IOException {
         Path file = tmp.resolve("legacy.bin");
         Files.write(file, new byte[] {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c});
