@@ -224,7 +224,10 @@ public final class Checkpoint implements AutoCloseable {
                     weights,
                     WeightNames.LM_HEAD);
         }
-        Map<String, long[]> expected = ExpectedWeights.of(config);
+        Map<String, long[]> expected = new LinkedHashMap<>(ExpectedWeights.of(config));
+        if (tied) {
+            expected.remove(WeightNames.LM_HEAD);
+        }
         List<String> missing = new ArrayList<>();
         for (Map.Entry<String, long[]> entry : expected.entrySet()) {
             TensorData tensor = tensors.get(entry.getKey());

@@ -18,6 +18,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -236,7 +237,7 @@ final class SafetensorsHeader {
         if (expected != end - begin) {
             throw new CheckpointException(
                     "The shape "
-                            + java.util.Arrays.toString(shape)
+                            + Arrays.toString(shape)
                             + " and dtype "
                             + dtype
                             + " of "

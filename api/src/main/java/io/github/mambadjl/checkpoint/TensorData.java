@@ -187,7 +187,9 @@ public final class TensorData {
 
     /**
      * Returns the tensor's bytes: a read-only little-endian buffer positioned at 0 whose remaining
-     * bytes are exactly the row-major data.
+     * bytes are exactly the row-major data. For a safetensors file it is a view of the read-only
+     * file mapping: copy it before handing it to code that may write through it (an engine may
+     * alias a direct buffer); {@link #toNDArray(NDManager, DataType)} does so.
      *
      * @return the bytes
      * @throws UncheckedIOException if the bytes cannot be read from their file
@@ -246,7 +248,8 @@ public final class TensorData {
     }
 
     /**
-     * Creates an NDArray with this tensor's values converted to the given type.
+     * Creates an NDArray with this tensor's values converted to the given type. The array owns a
+     * copy of the data: it stays valid and writable after the checkpoint is closed.
      *
      * @param manager the manager that owns the new array
      * @param target the data type of the array
@@ -256,7 +259,11 @@ public final class TensorData {
         Shape djlShape = djlShape();
         DataType stored = dtype.toDataType();
         if (target == stored) {
-            return manager.create(data(), djlShape, stored);
+            // An engine may alias a direct buffer; the copy keeps the array writable and
+            // independent of the read-only file mapping.
+            try (NDArray raw = manager.create(data(), djlShape, stored)) {
+                return raw.duplicate();
+            }
         }
         if (target == DataType.FLOAT32 && (dtype == TensorDType.F16 || dtype == TensorDType.BF16)) {
             return manager.create(toFloatArray(), djlShape);
