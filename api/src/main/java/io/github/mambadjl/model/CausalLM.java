@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -14,7 +13,9 @@ import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.mambadjl.cache.InferenceCache;
 import io.github.mambadjl.checkpoint.Checkpoint;
+import io.github.mambadjl.checkpoint.SafetensorsWriter;
 import io.github.mambadjl.checkpoint.TensorData;
+import io.github.mambadjl.checkpoint.TensorSource;
 import io.github.mambadjl.config.BambaConfig;
 import io.github.mambadjl.config.Mamba2Config;
 import io.github.mambadjl.config.MambaConfig;
@@ -31,12 +32,15 @@ import io.github.mambadjl.nn.TokenEmbedding;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A causal language model of the Mamba family: token embedding, a stack of layers, a final RMSNorm
@@ -52,7 +56,7 @@ import java.util.Map;
  * backbone.layers.0.mixer.in_proj.weight}, {@code model.layers.1.self_attn.q_proj.weight}, ...);
  * {@link #namedParameters()} lists the parameters under those names.
  */
-public final class CausalLM extends AbstractBlock {
+public final class CausalLM extends ShapedBlock {
 
     private static final String CHECKPOINT_MARKER = "mamba-djl:weights-from-checkpoint";
 
@@ -65,7 +69,6 @@ public final class CausalLM extends AbstractBlock {
     private boolean outputHiddenStates;
 
     private CausalLM(ModelConfig config) {
-        super((byte) 1);
         this.config = config;
         boolean bamba = config instanceof BambaConfig;
         String prefix = bamba ? "model." : "backbone.";
@@ -284,6 +287,33 @@ public final class CausalLM extends AbstractBlock {
      * @throws IllegalStateException if a parameter already holds an array
      */
     public void loadWeights(Checkpoint checkpoint, NDManager manager, DataType dataType) {
+        loadWeights(
+                checkpoint::contains,
+                checkpoint::tensor,
+                "the checkpoint in " + checkpoint.directory(),
+                manager,
+                dataType);
+    }
+
+    /**
+     * Loads every parameter from a tensor source (for example a {@code SafetensorsFile} written by
+     * {@link #saveSafetensors(Path)}), by name, as {@link #loadWeights(Checkpoint, NDManager,
+     * DataType)} does.
+     *
+     * @param source the tensors, under Hugging Face names
+     * @param manager the manager that will own the parameter arrays
+     * @param dataType the data type of the parameters
+     */
+    public void loadWeights(TensorSource source, NDManager manager, DataType dataType) {
+        loadWeights(source::contains, source::tensor, source.toString(), manager, dataType);
+    }
+
+    private void loadWeights(
+            Predicate<String> contains,
+            Function<String, TensorData> lookup,
+            String origin,
+            NDManager manager,
+            DataType dataType) {
         Map<String, Parameter> params = namedParameters();
         Map<String, NDArray> loaded = new LinkedHashMap<>();
         try {
@@ -296,17 +326,16 @@ public final class CausalLM extends AbstractBlock {
                                     + name
                                     + " is already initialised; load into a new CausalLM");
                 }
-                if (!checkpoint.contains(name)) {
+                if (!contains.test(name)) {
                     throw new IllegalArgumentException(
-                            "the checkpoint in "
-                                    + checkpoint.directory()
+                            origin
                                     + " has no weight "
                                     + name
                                     + " that a "
                                     + config.family()
                                     + " model with this config needs");
                 }
-                TensorData tensor = checkpoint.tensor(name);
+                TensorData tensor = lookup.apply(name);
                 Shape expected = declaredShapes.get(p);
                 Shape actual = tensor.djlShape();
                 boolean table = p == embedding.weight() || (lmHead != null && p == lmHead.weight());
@@ -321,16 +350,14 @@ public final class CausalLM extends AbstractBlock {
                             "weight "
                                     + name
                                     + " in "
-                                    + checkpoint.directory()
+                                    + origin
                                     + " has shape "
                                     + actual
                                     + " but the config implies "
                                     + expected
                                     + "; the config and the weights disagree");
                 }
-                try (NDArray mapped = tensor.toNDArray(manager, dataType)) {
-                    loaded.put(name, mapped.duplicate());
-                }
+                loaded.put(name, tensor.toNDArray(manager, dataType));
             }
         } catch (RuntimeException ex) {
             loaded.values().forEach(NDArray::close);
@@ -339,6 +366,25 @@ public final class CausalLM extends AbstractBlock {
         for (Map.Entry<String, NDArray> e : loaded.entrySet()) {
             params.get(e.getKey()).setArray(e.getValue());
         }
+    }
+
+    /**
+     * Saves every parameter as a safetensors file in the Hugging Face layout of the family (the
+     * names of {@link #namedParameters()}; a tied LM head is not stored, as transformers does).
+     *
+     * @param file the file to write
+     * @throws IOException if the file cannot be written
+     */
+    public void saveSafetensors(Path file) throws IOException {
+        List<TensorData> tensors = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            if (!e.getValue().isInitialized()) {
+                throw new IllegalStateException(
+                        "saveSafetensors: parameter " + e.getKey() + " is not initialised");
+            }
+            tensors.add(TensorData.fromNDArray(e.getKey(), e.getValue().getArray()));
+        }
+        SafetensorsWriter.write(file, tensors, Map.of("format", "pt"));
     }
 
     /**

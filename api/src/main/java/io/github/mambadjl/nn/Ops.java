@@ -64,7 +64,8 @@ final class Ops {
             return manager.arange(1f, n + 1f, 1f, DataType.FLOAT32)
                     .log()
                     .broadcast(shape)
-                    .toType(dataType, false);
+                    .toType(dataType, false)
+                    .duplicate();
         };
     }
 

@@ -1,7 +1,10 @@
 package io.github.mambadjl.nn;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,6 +53,22 @@ public abstract class ShapedBlock extends AbstractBlock {
             if (!p.isInitialized() && p.getShape() == null) {
                 p.setShape(e.getValue());
             }
+        }
+    }
+
+    /**
+     * Initialises the children; their parameter shapes follow from their settings, so they receive
+     * this block's input shapes unchanged.
+     *
+     * @param manager the manager of the parameters
+     * @param dataType the data type of the parameters
+     * @param inputShapes the input shapes of this block
+     */
+    @Override
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (Block child : getChildren().values()) {
+            child.initialize(manager, dataType, inputShapes);
         }
     }
 
