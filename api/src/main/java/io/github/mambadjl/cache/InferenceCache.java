@@ -232,6 +232,73 @@ public final class InferenceCache implements AutoCloseable {
         return cache;
     }
 
+    /**
+     * Returns the state arrays of every layer, two per layer: conv and SSM state, or keys and
+     * values. The arrays stay owned by this cache.
+     *
+     * @return the states, in layer order
+     * @throws IllegalStateException if a layer has no state yet
+     */
+    public NDList toStates() {
+        NDList states = new NDList(layers.size() * 2);
+        for (int i = 0; i < layers.size(); i++) {
+            LayerState state = layers.get(i);
+            if (state.isEmpty()) {
+                throw new IllegalStateException("layer " + i + " has no state yet");
+            }
+            if (state instanceof SsmLayerState s) {
+                states.add(s.conv());
+                states.add(s.ssm());
+            } else {
+                AttentionLayerState a = (AttentionLayerState) state;
+                states.add(a.keys());
+                states.add(a.values());
+            }
+        }
+        return states;
+    }
+
+    /**
+     * Rebuilds a cache from the arrays of {@link #toStates()} (copied, so the given arrays stay the
+     * caller's).
+     *
+     * @param parent the manager under which the cache allocates
+     * @param attentionLayers for each layer, whether it is an attention layer
+     * @param states two arrays per layer, as {@link #toStates()} returns them
+     * @param pastMask the attention mask of the positions already processed {@code [batch, past]},
+     *     or {@code null} when they were all tokens
+     * @param position the number of positions already processed
+     * @return the cache
+     */
+    public static InferenceCache fromStates(
+            NDManager parent,
+            boolean[] attentionLayers,
+            NDList states,
+            NDArray pastMask,
+            long position) {
+        if (states.size() != attentionLayers.length * 2) {
+            throw new IllegalArgumentException(
+                    "expected "
+                            + attentionLayers.length * 2
+                            + " state arrays (two per layer), got "
+                            + states.size());
+        }
+        int batch = (int) states.get(0).getShape().get(0);
+        InferenceCache cache = create(parent, batch, attentionLayers);
+        for (int i = 0; i < attentionLayers.length; i++) {
+            NDArray first = states.get(2 * i).duplicate();
+            NDArray second = states.get(2 * i + 1).duplicate();
+            if (attentionLayers[i]) {
+                ((AttentionLayerState) cache.layers.get(i)).append(first, second);
+            } else {
+                ((SsmLayerState) cache.layers.get(i)).update(first, second);
+            }
+        }
+        cache.position = position;
+        cache.attentionMask = copy(pastMask, cache.manager);
+        return cache;
+    }
+
     private InferenceCache copyInto(NDManager parent) {
         NDManager target = parent.newSubManager();
         List<LayerState> copies = new ArrayList<>(layers.size());

@@ -252,12 +252,45 @@ public final class CausalLM extends ShapedBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        if (inputs.size() >= 3) {
+            return forwardWithStates(ps, inputs, training);
+        }
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         LanguageModelOutput out =
                 forward(ps, inputs.get(0), mask, null, outputHiddenStates, training);
         NDList list = new NDList(out.logits());
         list.addAll(out.hiddenStates());
         return list;
+    }
+
+    /**
+     * The layout of DJL's {@code TextGenerator}: {@code (input_ids, position_ids, attention_mask
+     * [batch, past + length], states...)} in, {@code (logits, states...)} out, where the states are
+     * those of {@link InferenceCache#toStates()} (none on the first call).
+     */
+    private NDList forwardWithStates(ParameterStore ps, NDList inputs, boolean training) {
+        NDArray ids = inputs.get(0);
+        NDArray fullMask = inputs.get(2);
+        long length = ids.getShape().get(1);
+        long past = fullMask.getShape().get(1) - length;
+        boolean[] attention = new boolean[layers.size()];
+        for (int i = 0; i < attention.length; i++) {
+            attention[i] = layers.get(i).isAttention();
+        }
+        NDManager manager = ids.getManager();
+        NDArray pastMask = past > 0 ? fullMask.get(":, 0:{}", past) : null;
+        if (pastMask != null && pastMask.min().toType(DataType.INT64, false).getLong() == 1L) {
+            pastMask = null;
+        }
+        InferenceCache cache =
+                inputs.size() == 3
+                        ? newCache(manager, (int) ids.getShape().get(0))
+                        : InferenceCache.fromStates(
+                                manager, attention, inputs.subNDList(3), pastMask, past);
+        NDArray mask = fullMask.get(":, {}:", past);
+        NDList out = new NDList(forward(ps, ids, mask, cache, false, training).logits());
+        out.addAll(cache.toStates());
+        return out;
     }
 
     /** {@inheritDoc} */
