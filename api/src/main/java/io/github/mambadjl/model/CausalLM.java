@@ -113,6 +113,11 @@ public final class CausalLM extends ShapedBlock {
                     Mamba.builder().fromConfig(c).build());
         }
         if (config instanceof Mamba2Config c) {
+            if (!c.rmsNorm()) {
+                throw new IllegalArgumentException(
+                        "Mamba2 models with rms_norm = false (LayerNorm layers) are not supported;"
+                                + " every published Mamba2 checkpoint uses RMSNorm");
+            }
             return new ResidualBlock(
                     RmsNorm.builder().setSize(c.hiddenSize()).optEps(c.layerNormEpsilon()).build(),
                     Mamba2.builder().fromConfig(c).build());

@@ -3,6 +3,7 @@ package io.github.mambadjl.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -11,7 +12,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.github.mambadjl.config.Mamba2Config;
 import io.github.mambadjl.config.MambaConfig;
+import io.github.mambadjl.config.TimeStepLimit;
 import org.junit.jupiter.api.Test;
 
 /** The causal LM block: padded vocabularies, tied heads, shapes, hidden-state outputs. */
@@ -60,5 +63,42 @@ class CausalLMTest {
             NDArray expected = out.get(4).matMul(embedding.transpose());
             assertEquals(0f, expected.sub(out.get(0)).abs().max().getFloat(), 1e-6f);
         }
+    }
+
+    @Test
+    void layerNormMamba2IsRejectedWithAReason() {
+        Mamba2Config layerNorm =
+                new Mamba2Config(
+                        64,
+                        64,
+                        16,
+                        1,
+                        2,
+                        16,
+                        1,
+                        4,
+                        2,
+                        32,
+                        4,
+                        8,
+                        false,
+                        true,
+                        "silu",
+                        0.001,
+                        0.1,
+                        1e-4,
+                        TimeStepLimit.NONE,
+                        false,
+                        false,
+                        1e-5,
+                        true,
+                        true,
+                        0.02,
+                        null,
+                        null,
+                        null);
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CausalLM.fromConfig(layerNorm));
+        assertTrue(e.getMessage().contains("rms_norm"), e.getMessage());
     }
 }
