@@ -1,0 +1,195 @@
+package io.github.mambadjl.kernel;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The state-space operations of the Mamba family, the small surface that an engine may implement
+ * with fused kernels (see the project's ARCHITECTURE.md, "One forward, two engines").
+ *
+ * <p>Every method follows the semantics of mamba_ssm and Hugging Face transformers: the scans fuse
+ * the {@code D} skip connection, the {@code z} gate ({@code y * silu(z)}), the addition of the
+ * delta bias and the softplus; the convolution fuses its bias and the SiLU. Every stateful method
+ * accepts an optional initial state (may be {@code null}, meaning zeros) and returns the final
+ * state, so a prompt can be processed in pieces and prefill hands its state to decoding. Optional
+ * arrays may be {@code null}.
+ */
+public interface SsmKernels {
+
+    /**
+     * Returns the kernels for the engine of the given array: an engine-specific implementation
+     * registered through {@link SsmKernelsProvider}, or the {@link ReferenceSsmKernels}.
+     *
+     * @param array an array of the engine in use
+     * @return the kernels to use with arrays of that engine
+     */
+    static SsmKernels of(NDArray array) {
+        String engine = array.getManager().getEngine().getEngineName();
+        return KernelRegistry.PROVIDERS.getOrDefault(engine, ReferenceSsmKernels.INSTANCE);
+    }
+
+    /**
+     * Depthwise causal 1-D convolution over a sequence.
+     *
+     * @param x the input {@code [batch, channels, length]}
+     * @param weight the filters {@code [channels, width]} or {@code [channels, 1, width]}, width 2
+     *     to 4
+     * @param bias the bias {@code [channels]}, or {@code null}
+     * @param state the {@code width - 1} inputs preceding {@code x}, {@code [batch, channels, width
+     *     - 1]}, or {@code null} for zeros
+     * @param silu whether to apply SiLU to the output
+     * @return the output {@code [batch, channels, length]} and the last {@code width - 1} inputs
+     */
+    KernelOutput causalConv1d(NDArray x, NDArray weight, NDArray bias, NDArray state, boolean silu);
+
+    /**
+     * One step of {@link #causalConv1d}: consumes a single position.
+     *
+     * @param x the input {@code [batch, channels]}
+     * @param weight the filters {@code [channels, width]} or {@code [channels, 1, width]}
+     * @param bias the bias {@code [channels]}, or {@code null}
+     * @param state the preceding inputs {@code [batch, channels, width - 1]}
+     * @param silu whether to apply SiLU to the output
+     * @return the output {@code [batch, channels]} and the shifted state
+     */
+    KernelOutput causalConv1dUpdate(
+            NDArray x, NDArray weight, NDArray bias, NDArray state, boolean silu);
+
+    /**
+     * The selective scan of Mamba-1: {@code h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t}, {@code
+     * y_t = C_t h_t + D u_t}, then {@code y * silu(z)}.
+     *
+     * @param u the input {@code [batch, dim, length]}
+     * @param delta the time steps {@code [batch, dim, length]} (before bias and softplus)
+     * @param a the state matrix {@code [dim, dState]} (already negative: {@code -exp(A_log)})
+     * @param b input projections {@code [batch, dState, length]} or {@code [batch, groups, dState,
+     *     length]}
+     * @param c output projections, shaped like {@code b}
+     * @param d the skip weights {@code [dim]}, or {@code null}
+     * @param z the gate {@code [batch, dim, length]}, or {@code null}
+     * @param deltaBias added to {@code delta}, {@code [dim]}, or {@code null}
+     * @param deltaSoftplus whether to apply softplus to {@code delta + deltaBias}
+     * @param state the initial state {@code [batch, dim, dState]}, or {@code null} for zeros
+     * @return the output {@code [batch, dim, length]} and the final state {@code [batch, dim,
+     *     dState]}
+     */
+    KernelOutput selectiveScan(
+            NDArray u,
+            NDArray delta,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus,
+            NDArray state);
+
+    /**
+     * One step of {@link #selectiveScan}.
+     *
+     * @param state the state {@code [batch, dim, dState]}
+     * @param u the input {@code [batch, dim]}
+     * @param delta the time step {@code [batch, dim]}
+     * @param a the state matrix {@code [dim, dState]}
+     * @param b {@code [batch, dState]} or {@code [batch, groups, dState]}
+     * @param c shaped like {@code b}
+     * @param d the skip weights {@code [dim]}, or {@code null}
+     * @param z the gate {@code [batch, dim]}, or {@code null}
+     * @param deltaBias {@code [dim]}, or {@code null}
+     * @param deltaSoftplus whether to apply softplus to {@code delta + deltaBias}
+     * @return the output {@code [batch, dim]} and the new state
+     */
+    KernelOutput selectiveStateUpdate(
+            NDArray state,
+            NDArray u,
+            NDArray delta,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus);
+
+    /**
+     * The chunked state-space-duality scan of Mamba-2, with one scalar decay per head. Its cost is
+     * linear in the sequence length.
+     *
+     * @param x the input {@code [batch, length, heads, headDim]}
+     * @param dt the time steps {@code [batch, length, heads]} (before bias, softplus and limits)
+     * @param a the decay per head {@code [heads]} (already negative: {@code -exp(A_log)})
+     * @param b input projections {@code [batch, length, groups, dState]}; head {@code h} uses group
+     *     {@code h / (heads / groups)}
+     * @param c output projections, shaped like {@code b}
+     * @param chunkSize the chunk length
+     * @param d the skip weights {@code [heads]}, or {@code null}
+     * @param z the gate {@code [batch, length, heads, headDim]}, or {@code null}
+     * @param dtBias added to {@code dt}, {@code [heads]}, or {@code null}
+     * @param dtSoftplus whether to apply softplus to {@code dt + dtBias}
+     * @param dtMin the lower clamp of the time step (0 for none)
+     * @param dtMax the upper clamp of the time step ({@code Float.POSITIVE_INFINITY} for none)
+     * @param state the initial state {@code [batch, heads, headDim, dState]}, or {@code null}
+     * @return the output {@code [batch, length, heads, headDim]} and the final state
+     */
+    KernelOutput ssdChunkScan(
+            NDArray x,
+            NDArray dt,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            int chunkSize,
+            NDArray d,
+            NDArray z,
+            NDArray dtBias,
+            boolean dtSoftplus,
+            float dtMin,
+            float dtMax,
+            NDArray state);
+
+    /**
+     * One step of {@link #ssdChunkScan}.
+     *
+     * @param state the state {@code [batch, heads, headDim, dState]}
+     * @param x the input {@code [batch, heads, headDim]}
+     * @param dt the time step {@code [batch, heads]}
+     * @param a the decay per head {@code [heads]}
+     * @param b {@code [batch, groups, dState]}
+     * @param c shaped like {@code b}
+     * @param d the skip weights {@code [heads]}, or {@code null}
+     * @param z the gate {@code [batch, heads, headDim]}, or {@code null}
+     * @param dtBias {@code [heads]}, or {@code null}
+     * @param dtSoftplus whether to apply softplus to {@code dt + dtBias}
+     * @param dtMin the lower clamp of the time step
+     * @param dtMax the upper clamp of the time step
+     * @return the output {@code [batch, heads, headDim]} and the new state
+     */
+    KernelOutput ssdStep(
+            NDArray state,
+            NDArray x,
+            NDArray dt,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray dtBias,
+            boolean dtSoftplus,
+            float dtMin,
+            float dtMax);
+
+    /**
+     * RMS normalisation with an optional SiLU gate, per group of {@code groupSize} channels along
+     * the last axis, as mamba_ssm's {@code RMSNormGated}.
+     *
+     * @param x the input {@code [..., channels]}
+     * @param z the gate, shaped like {@code x}, or {@code null}
+     * @param weight the scale {@code [channels]}
+     * @param eps the epsilon added to the mean square
+     * @param groupSize the number of channels normalised together; must divide {@code channels}
+     * @param normBeforeGate {@code true}: {@code norm(x) * silu(z)}; {@code false}: {@code norm(x *
+     *     silu(z))}
+     * @return the normalised output, shaped like {@code x}
+     */
+    NDArray gatedRmsNorm(
+            NDArray x, NDArray z, NDArray weight, float eps, int groupSize, boolean normBeforeGate);
+}

@@ -1,0 +1,402 @@
+package io.github.mambadjl.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import io.github.mambadjl.cache.LayerState;
+import io.github.mambadjl.cache.SsmLayerState;
+import io.github.mambadjl.config.Mamba2Config;
+import io.github.mambadjl.kernel.KernelOutput;
+import io.github.mambadjl.kernel.SsmKernels;
+
+/**
+ * The Mamba-2 (state space duality) mixer of Dao and Gu, as {@code Mamba2} in mamba_ssm and {@code
+ * Mamba2Mixer} / {@code BambaMixer} in Hugging Face transformers. The gated RMSNorm normalises per
+ * group of {@code intermediate_size / n_groups} channels, as mamba_ssm does.
+ *
+ * <p>Its parameters carry the checkpoint names: {@code in_proj.weight}, {@code conv1d.weight},
+ * {@code conv1d.bias}, {@code dt_bias}, {@code A_log}, {@code D}, {@code norm.weight}, {@code
+ * out_proj.weight} (and {@code in_proj.bias}, {@code out_proj.bias} when {@code use_bias}).
+ */
+public final class Mamba2 extends SequenceBlock {
+
+    private final int innerSize;
+    private final int numHeads;
+    private final int headDim;
+    private final int nGroups;
+    private final int stateSize;
+    private final int chunkSize;
+    private final float dtMin;
+    private final float dtMax;
+    private final float eps;
+    private final boolean normBeforeGate;
+
+    private final Parameter inProjWeight;
+    private final Parameter inProjBias;
+    private final Parameter convWeight;
+    private final Parameter convBias;
+    private final Parameter dtBias;
+    private final Parameter aLog;
+    private final Parameter d;
+    private final Parameter normWeight;
+    private final Parameter outProjWeight;
+    private final Parameter outProjBias;
+
+    private Mamba2(Builder b) {
+        int hidden = b.hiddenSize;
+        numHeads = b.numHeads;
+        headDim = b.headDim;
+        innerSize = numHeads * headDim;
+        nGroups = b.nGroups;
+        stateSize = b.stateSize;
+        chunkSize = b.chunkSize;
+        dtMin = (float) b.dtLimitMin;
+        dtMax = (float) b.dtLimitMax;
+        eps = (float) b.eps;
+        normBeforeGate = b.normBeforeGate;
+        int convDim = innerSize + 2 * nGroups * stateSize;
+        int projSize = innerSize + convDim + numHeads;
+        double std = b.initializerRange;
+        inProjWeight = declare(Ops.weight("in_proj.weight", new Shape(projSize, hidden), std));
+        inProjBias = b.useBias ? declare(Ops.bias("in_proj.bias", new Shape(projSize))) : null;
+        convWeight =
+                declare(
+                        Ops.other(
+                                "conv1d.weight",
+                                new Shape(convDim, 1, b.convKernel),
+                                Ops.uniformFanIn(b.convKernel)));
+        convBias =
+                b.useConvBias
+                        ? declare(
+                                Ops.other(
+                                        "conv1d.bias",
+                                        new Shape(convDim),
+                                        Ops.uniformFanIn(b.convKernel)))
+                        : null;
+        dtBias =
+                declare(
+                        Ops.other(
+                                "dt_bias",
+                                new Shape(numHeads),
+                                Ops.inverseSoftplusTimeStep(
+                                        b.timeStepMin, b.timeStepMax, b.timeStepFloor)));
+        aLog = declare(Ops.other("A_log", new Shape(numHeads), Ops.logRange()));
+        d = declare(Ops.other("D", new Shape(numHeads), Initializer.ONES));
+        normWeight = declare(Ops.other("norm.weight", new Shape(innerSize), Initializer.ONES));
+        outProjWeight = declare(Ops.weight("out_proj.weight", new Shape(hidden, innerSize), std));
+        outProjBias = b.useBias ? declare(Ops.bias("out_proj.bias", new Shape(hidden))) : null;
+    }
+
+    /**
+     * Returns a builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray forward(
+            ParameterStore ps,
+            NDArray x,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        SsmLayerState cache = (SsmLayerState) state;
+        long batch = x.getShape().get(0);
+        long length = x.getShape().get(1);
+        NDArray mask = context.mask();
+        NDArray projected =
+                Ops.linear(ps, Ops.maskPositions(x, mask), inProjWeight, inProjBias, training);
+        long convDim = innerSize + 2L * nGroups * stateSize;
+        NDArray gate = projected.get(":, :, 0:{}", innerSize);
+        NDArray xbc = projected.get(":, :, {}:{}", innerSize, innerSize + convDim);
+        NDArray dt = projected.get(":, :, {}:", innerSize + convDim);
+        SsmKernels kernels = SsmKernels.of(x);
+        NDArray cw = Ops.value(ps, convWeight, x, training);
+        NDArray cb = Ops.value(ps, convBias, x, training);
+        NDArray a = Ops.value(ps, aLog, x, training).exp().neg();
+        NDArray skip = Ops.value(ps, d, x, training);
+        NDArray bias = Ops.value(ps, dtBias, x, training);
+        boolean step = cache != null && !cache.isEmpty() && length == 1;
+        KernelOutput conv =
+                step
+                        ? kernels.causalConv1dUpdate(xbc.squeeze(1), cw, cb, cache.conv(), true)
+                        : kernels.causalConv1d(
+                                xbc.transpose(0, 2, 1),
+                                cw,
+                                cb,
+                                cache == null ? null : cache.conv(),
+                                true);
+        NDArray mixed = step ? conv.output().expandDims(1) : conv.output().transpose(0, 2, 1);
+        mixed = Ops.maskPositions(mixed, mask);
+        long groupWidth = (long) nGroups * stateSize;
+        NDArray xs = mixed.get(":, :, 0:{}", innerSize).reshape(batch, length, numHeads, headDim);
+        NDArray bm =
+                mixed.get(":, :, {}:{}", innerSize, innerSize + groupWidth)
+                        .reshape(batch, length, nGroups, stateSize);
+        NDArray cm =
+                mixed.get(":, :, {}:", innerSize + groupWidth)
+                        .reshape(batch, length, nGroups, stateSize);
+        NDArray y;
+        if (step) {
+            KernelOutput scan =
+                    kernels.ssdStep(
+                            cache.ssm(),
+                            xs.squeeze(1),
+                            dt.squeeze(1),
+                            a,
+                            bm.squeeze(1),
+                            cm.squeeze(1),
+                            skip,
+                            null,
+                            bias,
+                            true,
+                            dtMin,
+                            dtMax);
+            cache.update(conv.state(), scan.state());
+            y = scan.output().expandDims(1);
+        } else {
+            KernelOutput scan =
+                    kernels.ssdChunkScan(
+                            xs,
+                            dt,
+                            a,
+                            bm,
+                            cm,
+                            chunkSize,
+                            skip,
+                            null,
+                            bias,
+                            true,
+                            dtMin,
+                            dtMax,
+                            cache == null ? null : cache.ssm());
+            if (cache != null) {
+                cache.update(conv.state(), scan.state());
+            }
+            y = scan.output();
+        }
+        y = y.reshape(batch, length, innerSize);
+        NDArray normed =
+                kernels.gatedRmsNorm(
+                        y,
+                        gate,
+                        Ops.value(ps, normWeight, x, training),
+                        eps,
+                        innerSize / nGroups,
+                        normBeforeGate);
+        return Ops.linear(ps, normed, outProjWeight, outProjBias, training);
+    }
+
+    /** Builds a {@link Mamba2} mixer; defaults are those of mamba_ssm's {@code Mamba2}. */
+    public static final class Builder {
+
+        private int hiddenSize = -1;
+        private int numHeads = -1;
+        private int headDim = 64;
+        private int nGroups = 1;
+        private int stateSize = 128;
+        private int convKernel = 4;
+        private int chunkSize = 256;
+        private boolean useBias;
+        private boolean useConvBias = true;
+        private double timeStepMin = 0.001;
+        private double timeStepMax = 0.1;
+        private double timeStepFloor = 1e-4;
+        private double dtLimitMin;
+        private double dtLimitMax = Double.POSITIVE_INFINITY;
+        private double eps = 1e-5;
+        private boolean normBeforeGate;
+        private double initializerRange = 0.1;
+
+        private Builder() {}
+
+        /**
+         * Takes every setting from a model config.
+         *
+         * @param config the config
+         * @return this builder
+         */
+        public Builder fromConfig(Mamba2Config config) {
+            hiddenSize = config.hiddenSize();
+            numHeads = config.numHeads();
+            headDim = config.headDim();
+            nGroups = config.nGroups();
+            stateSize = config.stateSize();
+            convKernel = config.convKernel();
+            chunkSize = config.chunkSize();
+            useBias = config.useBias();
+            useConvBias = config.useConvBias();
+            timeStepMin = config.timeStepMin();
+            timeStepMax = config.timeStepMax();
+            timeStepFloor = config.timeStepFloor();
+            dtLimitMin = config.timeStepLimit().min();
+            dtLimitMax = config.timeStepLimit().max();
+            eps = config.layerNormEpsilon();
+            normBeforeGate = config.normBeforeGate();
+            initializerRange = config.initializerRange();
+            return this;
+        }
+
+        /**
+         * Sets the model width.
+         *
+         * @param hiddenSize d_model
+         * @return this builder
+         */
+        public Builder setHiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        /**
+         * Sets the heads: their number times their width is the inner width.
+         *
+         * @param numHeads the number of heads
+         * @param headDim the width of a head
+         * @return this builder
+         */
+        public Builder setHeads(int numHeads, int headDim) {
+            this.numHeads = numHeads;
+            this.headDim = headDim;
+            return this;
+        }
+
+        /**
+         * Sets the number of B/C groups (default 1); it must divide the number of heads.
+         *
+         * @param nGroups n_groups
+         * @return this builder
+         */
+        public Builder optGroups(int nGroups) {
+            this.nGroups = nGroups;
+            return this;
+        }
+
+        /**
+         * Sets the SSM state size (default 128).
+         *
+         * @param stateSize d_state
+         * @return this builder
+         */
+        public Builder optStateSize(int stateSize) {
+            this.stateSize = stateSize;
+            return this;
+        }
+
+        /**
+         * Sets the convolution width (default 4).
+         *
+         * @param convKernel d_conv
+         * @return this builder
+         */
+        public Builder optConvKernel(int convKernel) {
+            this.convKernel = convKernel;
+            return this;
+        }
+
+        /**
+         * Sets the SSD chunk length (default 256).
+         *
+         * @param chunkSize chunk_size
+         * @return this builder
+         */
+        public Builder optChunkSize(int chunkSize) {
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /**
+         * Sets whether the projections have biases (default false).
+         *
+         * @param useBias whether to use biases
+         * @return this builder
+         */
+        public Builder optUseBias(boolean useBias) {
+            this.useBias = useBias;
+            return this;
+        }
+
+        /**
+         * Sets whether the convolution has a bias (default true).
+         *
+         * @param useConvBias whether to use a conv bias
+         * @return this builder
+         */
+        public Builder optUseConvBias(boolean useConvBias) {
+            this.useConvBias = useConvBias;
+            return this;
+        }
+
+        /**
+         * Sets the clamp of the time step after softplus (default none).
+         *
+         * @param min the lower limit
+         * @param max the upper limit
+         * @return this builder
+         */
+        public Builder optTimeStepLimit(double min, double max) {
+            this.dtLimitMin = min;
+            this.dtLimitMax = max;
+            return this;
+        }
+
+        /**
+         * Sets the epsilon of the gated RMSNorm (default 1e-5).
+         *
+         * @param eps the epsilon
+         * @return this builder
+         */
+        public Builder optEps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /**
+         * Sets whether the norm comes before the gate (default false, as mamba_ssm).
+         *
+         * @param normBeforeGate norm_before_gate
+         * @return this builder
+         */
+        public Builder optNormBeforeGate(boolean normBeforeGate) {
+            this.normBeforeGate = normBeforeGate;
+            return this;
+        }
+
+        /**
+         * Sets the standard deviation of the initial projection weights (default 0.1).
+         *
+         * @param initializerRange the standard deviation
+         * @return this builder
+         */
+        public Builder optInitializerRange(double initializerRange) {
+            this.initializerRange = initializerRange;
+            return this;
+        }
+
+        /**
+         * Builds the mixer.
+         *
+         * @return the mixer
+         */
+        public Mamba2 build() {
+            if (hiddenSize <= 0 || numHeads <= 0 || headDim <= 0 || stateSize <= 0) {
+                throw new IllegalArgumentException(
+                        "Mamba2: call setHiddenSize and setHeads with positive values");
+            }
+            if (nGroups <= 0 || numHeads % nGroups != 0) {
+                throw new IllegalArgumentException(
+                        "Mamba2: n_groups " + nGroups + " must divide num_heads " + numHeads);
+            }
+            if (chunkSize <= 0) {
+                throw new IllegalArgumentException("Mamba2: chunk size must be positive");
+            }
+            return new Mamba2(this);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package io.github.mambadjl.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import io.github.mambadjl.cache.InferenceCache;
+import io.github.mambadjl.checkpoint.Checkpoint;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The inference cache: stepwise and split prefill, left padding, snapshot, restore and fork. */
+class CacheConsistencyTest {
+
+    private static final double TOL = 2e-5;
+
+    private NDManager manager;
+    private ParameterStore ps;
+
+    @BeforeEach
+    void setUp() {
+        manager = NDManager.newBaseManager("PyTorch");
+        ps = new ParameterStore(manager, false);
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    private CausalLM load(String model) throws Exception {
+        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.root().resolve(model))) {
+            CausalLM lm = CausalLM.fromConfig(checkpoint.config());
+            lm.loadWeights(checkpoint, manager, DataType.FLOAT32);
+            return lm;
+        }
+    }
+
+    private NDArray randomIds(int batch, int length, long seed) {
+        Random random = new Random(seed);
+        long[] ids = new long[batch * length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1 + random.nextInt(95);
+        }
+        return manager.create(ids, new Shape(batch, length));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void stepByStepAndSplitPrefillEqualOneCall(String model) throws Exception {
+        CausalLM lm = load(model);
+        NDArray ids = randomIds(2, 19, 7);
+        NDArray full = lm.forward(ps, ids, null, null, false, false).logits();
+        try (InferenceCache cache = lm.newCache(manager, 2)) {
+            NDList steps = new NDList();
+            for (int t = 0; t < 19; t++) {
+                steps.add(
+                        lm.forward(ps, ids.get(":, {}:{}", t, t + 1), null, cache, false, false)
+                                .logits());
+            }
+            assertClose(full, NDArrays.concat(steps, 1));
+            assertEquals(19, cache.position());
+        }
+        try (InferenceCache cache = lm.newCache(manager, 2)) {
+            NDArray a = lm.forward(ps, ids.get(":, 0:11"), null, cache, false, false).logits();
+            NDArray b = lm.forward(ps, ids.get(":, 11:17"), null, cache, false, false).logits();
+            NDArray c = lm.forward(ps, ids.get(":, 17:"), null, cache, false, false).logits();
+            assertClose(full, NDArrays.concat(new NDList(a, b, c), 1));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void leftPaddedRowsEqualTheirRowsAlone(String model) throws Exception {
+        CausalLM lm = load(model);
+        NDArray longRow = randomIds(1, 15, 11);
+        NDArray shortRow = randomIds(1, 9, 12);
+        NDArray padded =
+                NDArrays.concat(
+                        new NDList(manager.zeros(new Shape(1, 6), DataType.INT64), shortRow), 1);
+        NDArray ids = NDArrays.concat(new NDList(longRow, padded), 0);
+        NDArray mask =
+                NDArrays.concat(
+                        new NDList(
+                                manager.ones(new Shape(1, 15), DataType.INT64),
+                                NDArrays.concat(
+                                        new NDList(
+                                                manager.zeros(new Shape(1, 6), DataType.INT64),
+                                                manager.ones(new Shape(1, 9), DataType.INT64)),
+                                        1)),
+                        0);
+        NDArray aloneLong = lm.forward(ps, longRow, null, null, false, false).logits();
+        NDArray aloneShort = lm.forward(ps, shortRow, null, null, false, false).logits();
+        try (InferenceCache cache = lm.newCache(manager, 2)) {
+            NDArray batch = lm.forward(ps, ids, mask, cache, false, false).logits();
+            assertClose(aloneLong, batch.get("0:1"));
+            assertClose(aloneShort, batch.get("1:2, 6:"));
+            // decoding continues each row as if it were alone
+            NDArray next = manager.create(new long[] {5, 9}, new Shape(2, 1));
+            NDArray stepped = lm.forward(ps, next, null, cache, false, false).logits();
+            NDArray longNext =
+                    lm.forward(
+                                    ps,
+                                    NDArrays.concat(new NDList(longRow, next.get("0:1")), 1),
+                                    null,
+                                    null,
+                                    false,
+                                    false)
+                            .logits()
+                            .get(":, -1:");
+            NDArray shortNext =
+                    lm.forward(
+                                    ps,
+                                    NDArrays.concat(new NDList(shortRow, next.get("1:2")), 1),
+                                    null,
+                                    null,
+                                    false,
+                                    false)
+                            .logits()
+                            .get(":, -1:");
+            assertClose(longNext, stepped.get("0:1"));
+            assertClose(shortNext, stepped.get("1:2"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void snapshotRestoreAndForkGiveIdenticalContinuations(String model) throws Exception {
+        CausalLM lm = load(model);
+        NDArray prompt = randomIds(2, 12, 3);
+        NDArray continuation = randomIds(2, 5, 4);
+        try (InferenceCache cache = lm.newCache(manager, 2)) {
+            lm.forward(ps, prompt, null, cache, false, false);
+            try (InferenceCache snapshot = cache.snapshot();
+                    InferenceCache fork = cache.fork()) {
+                NDArray first = decode(lm, cache, continuation);
+                NDArray fromFork = decode(lm, fork, continuation);
+                assertClose(first, fromFork);
+                cache.restore(snapshot);
+                assertEquals(12, cache.position());
+                assertClose(first, decode(lm, cache, continuation));
+                // the snapshot itself was not advanced by any of this
+                assertEquals(12, snapshot.position());
+                assertClose(first, decode(lm, snapshot, continuation));
+            }
+            InferenceCache other = lm.newCache(manager, 1);
+            assertThrows(IllegalArgumentException.class, () -> cache.restore(other));
+            other.close();
+        }
+    }
+
+    private NDArray decode(CausalLM lm, InferenceCache cache, NDArray tokens) {
+        NDList out = new NDList();
+        for (int t = 0; t < tokens.getShape().get(1); t++) {
+            out.add(
+                    lm.forward(ps, tokens.get(":, {}:{}", t, t + 1), null, cache, false, false)
+                            .logits());
+        }
+        return NDArrays.concat(out, 1);
+    }
+
+    private static void assertClose(NDArray expected, NDArray actual) {
+        assertEquals(expected.getShape(), actual.getShape());
+        double diff = expected.sub(actual).abs().max().getFloat();
+        assertTrue(diff <= TOL, "max abs difference " + diff);
+    }
+}
