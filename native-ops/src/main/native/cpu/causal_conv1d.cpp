@@ -77,3 +77,22 @@ extern "C" MOPS_API int32_t mops_cpu_causal_conv1d(
         });
     });
 }
+
+extern "C" MOPS_API int32_t mops_cpu_causal_conv1d_update(
+    int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t x_batch_stride,
+    int64_t x_dim_stride, const void *weight, int32_t width, const void *bias, float *conv_state,
+    void *out, int64_t out_batch_stride, int64_t out_dim_stride, int32_t silu) {
+    return mops::guarded("causal_conv1d_update", [&] {
+        mops::check_conv_args(dtype, x, batch, dim, 1, weight, width, out);
+        mops::require(conv_state != nullptr, "conv_state is NULL");
+        // One step of the full convolution whose state is read and written in place.
+        mops::dispatch_dtype(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            mops::conv1d_rows<T>(static_cast<const T *>(x), batch, dim, 1, x_batch_stride,
+                                 x_dim_stride, 0, static_cast<const T *>(weight), width,
+                                 static_cast<const T *>(bias), conv_state, conv_state,
+                                 static_cast<T *>(out), out_batch_stride, out_dim_stride, 0,
+                                 silu != 0);
+        });
+    });
+}
