@@ -43,9 +43,9 @@ struct ScanParams {
     const float *init = nullptr; // [batch, ch1 * ch2, dstate]
     float *fin = nullptr;        // [batch, ch1 * ch2, dstate]
 
-    int64_t channels() const { return ch1 * ch2; }
+    MOPS_HD int64_t channels() const { return ch1 * ch2; }
     /** The group of channel index c1 (all c2 of one c1 share it). */
-    int64_t group_of(int64_t c1) const { return (c1 * ch2) / (channels() / ngroups); }
+    MOPS_HD int64_t group_of(int64_t c1) const { return (c1 * ch2) / (channels() / ngroups); }
 };
 
 inline std::string dims(std::initializer_list<std::pair<const char *, int64_t>> list) {
