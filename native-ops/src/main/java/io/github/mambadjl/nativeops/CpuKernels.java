@@ -288,6 +288,28 @@ public final class CpuKernels {
         check(status, AddRmsNormArgs.OP, a.shapes());
     }
 
+    /**
+     * Copies memory with all OpenMP threads: the bandwidth floor of the memory-bound kernels.
+     *
+     * @param dst the destination, at least {@code bytes} long
+     * @param src the source, at least {@code bytes} long, not overlapping dst
+     * @param bytes the number of bytes
+     * @throws IllegalArgumentException if either tensor holds fewer than {@code bytes} bytes
+     */
+    public static void copy(NativeTensor dst, NativeTensor src, long bytes) {
+        if (bytes < 0 || dst.capacityBytes() < bytes || src.capacityBytes() < bytes) {
+            throw new IllegalArgumentException(
+                    "copy of "
+                            + bytes
+                            + " bytes from "
+                            + src.describe()
+                            + " to "
+                            + dst.describe()
+                            + " does not fit");
+        }
+        check(CpuLibrary.mops_cpu_copy(dst.pointer(), src.pointer(), bytes), "copy", "");
+    }
+
     static void check(int status, String op, String shapes) {
         if (status != 0) {
             throw new NativeOpException(

@@ -198,4 +198,6 @@ final class CpuLibrary {
             float eps,
             Pointer out,
             Pointer residualOut);
+
+    static native int mops_cpu_copy(Pointer dst, Pointer src, long bytes);
 }
