@@ -12,8 +12,8 @@ inline void check_rms_norm_gated_args(int32_t dtype, int64_t rows, int64_t hidde
                                       int64_t group_size, const void *x, int64_t x_row_stride,
                                       const void *z, int64_t z_row_stride, const void *weight,
                                       float eps, const void *out, int64_t out_row_stride) {
-    const std::string shape = "x [rows=" + std::to_string(rows) + ", hidden=" +
-                              std::to_string(hidden) + "], group_size " +
+    const std::string shape = "x [rows=" + std::to_string(rows) +
+                              ", hidden=" + std::to_string(hidden) + "], group_size " +
                               std::to_string(group_size);
     require(dtype_size(dtype) != 0, "unknown dtype code " + std::to_string(dtype));
     require(x != nullptr, "x is NULL");

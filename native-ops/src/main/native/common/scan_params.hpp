@@ -69,8 +69,7 @@ inline void copy_strides(int64_t *dst, const int64_t *src, int n, const char *na
 inline void check_common(const ScanParams &p, const std::string &shape) {
     require(dtype_size(p.dtype) != 0, "unknown dtype code " + std::to_string(p.dtype) +
                                           " (expected 0 = float32, 1 = float16, 2 = bfloat16)");
-    require(p.batch > 0 && p.ch1 > 0 && p.ch2 > 0 && p.seqlen > 0 && p.dstate > 0 &&
-                p.ngroups > 0,
+    require(p.batch > 0 && p.ch1 > 0 && p.ch2 > 0 && p.seqlen > 0 && p.dstate > 0 && p.ngroups > 0,
             "sizes must be positive: " + shape);
     require(p.ch1 % p.ngroups == 0, "the groups must divide the channels/heads: " + shape);
     require(p.dstate <= 256, "dstate must be at most 256: " + shape);
@@ -87,13 +86,12 @@ inline void check_common(const ScanParams &p, const std::string &shape) {
 inline ScanParams selective_scan_params(int32_t dtype, int64_t batch, int64_t dim, int64_t seqlen,
                                         int64_t dstate, int64_t ngroups, const void *u,
                                         const int64_t *u_strides, const void *delta,
-                                        const int64_t *delta_strides, const float *A,
-                                        const void *B, const int64_t *B_strides, const void *C,
+                                        const int64_t *delta_strides, const float *A, const void *B,
+                                        const int64_t *B_strides, const void *C,
                                         const int64_t *C_strides, const float *D, const void *z,
                                         const int64_t *z_strides, const float *delta_bias,
                                         int32_t softplus, const float *initial_state,
-                                        float *final_state, void *out,
-                                        const int64_t *out_strides) {
+                                        float *final_state, void *out, const int64_t *out_strides) {
     ScanParams p;
     p.dtype = dtype;
     p.batch = batch;
@@ -174,8 +172,8 @@ inline ScanParams selective_state_update_params(
     if (C) {
         copy_strides(cs, C_strides, 3, "C_strides");
     }
-    return selective_scan_params(dtype, batch, dim, 1, dstate, ngroups, x, xs, dt, ds, A, B, bs,
-                                 C, cs, D, z, zs3, dt_bias, softplus, state, state, out, os3);
+    return selective_scan_params(dtype, batch, dim, 1, dstate, ngroups, x, xs, dt, ds, A, B, bs, C,
+                                 cs, D, z, zs3, dt_bias, softplus, state, state, out, os3);
 }
 
 /** Mamba-2 SSD arguments. */
@@ -196,12 +194,11 @@ inline ScanParams ssd_params(int32_t dtype, int64_t batch, int64_t seqlen, int64
     p.seqlen = seqlen;
     p.dstate = dstate;
     p.ngroups = ngroups;
-    const std::string shape = "x " + dims({{"batch", batch},
-                                           {"seqlen", seqlen},
-                                           {"nheads", nheads},
-                                           {"headdim", headdim}}) +
-                              ", B/C " + dims({{"ngroups", ngroups}, {"dstate", dstate}}) +
-                              ", chunk_size " + std::to_string(chunk_size);
+    const std::string shape =
+        "x " +
+        dims({{"batch", batch}, {"seqlen", seqlen}, {"nheads", nheads}, {"headdim", headdim}}) +
+        ", B/C " + dims({{"ngroups", ngroups}, {"dstate", dstate}}) + ", chunk_size " +
+        std::to_string(chunk_size);
     require(chunk_size > 0, "chunk_size must be positive: " + shape);
     int64_t s[4];
     p.u = x;
@@ -253,12 +250,12 @@ inline ScanParams ssd_params(int32_t dtype, int64_t batch, int64_t seqlen, int64
 
 /** Mamba-2 one-step update: the SSD with seqlen 1 and the state in place. */
 inline ScanParams ssd_state_update_params(
-    int32_t dtype, int64_t batch, int64_t nheads, int64_t headdim, int64_t ngroups,
-    int64_t dstate, float *state, const void *x, const int64_t *x_strides, const void *dt,
+    int32_t dtype, int64_t batch, int64_t nheads, int64_t headdim, int64_t ngroups, int64_t dstate,
+    float *state, const void *x, const int64_t *x_strides, const void *dt,
     const int64_t *dt_strides, const float *A, const void *B, const int64_t *B_strides,
-    const void *C, const int64_t *C_strides, const float *D, int32_t d_per_channel,
-    const void *z, const int64_t *z_strides, const float *dt_bias, int32_t softplus,
-    float dt_min, float dt_max, void *out, const int64_t *out_strides) {
+    const void *C, const int64_t *C_strides, const float *D, int32_t d_per_channel, const void *z,
+    const int64_t *z_strides, const float *dt_bias, int32_t softplus, float dt_min, float dt_max,
+    void *out, const int64_t *out_strides) {
     require(state != nullptr, "state is NULL");
     // [b, h, p] -> [b, t=1, h, p]: insert a time stride of 0.
     int64_t xs[4] = {0, 0, 0, 0}, zs4[4] = {0, 0, 0, 0}, os4[4] = {0, 0, 0, 0};
@@ -288,9 +285,9 @@ inline ScanParams ssd_state_update_params(
         copy_strides(s, C_strides, 3, "C_strides");
         cs[0] = s[0], cs[2] = s[1], cs[3] = s[2];
     }
-    return ssd_params(dtype, batch, 1, nheads, headdim, ngroups, dstate, 1, x, xs, dt, ds, A, B,
-                      bs, C, cs, D, d_per_channel, z, zs4, dt_bias, softplus, dt_min, dt_max,
-                      state, state, out, os4);
+    return ssd_params(dtype, batch, 1, nheads, headdim, ngroups, dstate, 1, x, xs, dt, ds, A, B, bs,
+                      C, cs, D, d_per_channel, z, zs4, dt_bias, softplus, dt_min, dt_max, state,
+                      state, out, os4);
 }
 
 /** softplus as mamba_ssm computes it. */

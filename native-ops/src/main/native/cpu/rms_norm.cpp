@@ -19,6 +19,7 @@ MOPS_ALWAYS_INLINE void gated_row_body(int64_t hidden, int64_t group, const T *x
         v[i] = to_float(x[i]);
     }
     if (z && !before) {
+#pragma omp simd
         for (int64_t i = 0; i < hidden; ++i) {
             v[i] *= silu(to_float(z[i]));
         }
@@ -74,8 +75,8 @@ MOPS_ALWAYS_INLINE void add_row_body(int64_t hidden, const T *x, const R *res, c
 }
 
 template <typename T, typename R>
-MOPS_TARGET_AVX2 void add_row_avx2(int64_t hidden, const T *x, const R *res, const T *w,
-                                   float eps, T *out, R *res_out, float *v) {
+MOPS_TARGET_AVX2 void add_row_avx2(int64_t hidden, const T *x, const R *res, const T *w, float eps,
+                                   T *out, R *res_out, float *v) {
     add_row_body<T, R>(hidden, x, res, w, eps, out, res_out, v);
 }
 
@@ -89,7 +90,7 @@ template <typename T, typename R>
 void add_rms_norm_typed(int64_t rows, int64_t hidden, const T *x, const R *res, const T *w,
                         float eps, T *out, R *res_out) {
     auto row_fn = use_avx2() ? &add_row_avx2<T, R> : &add_row_base<T, R>;
-#pragma omp parallel
+#pragma omp parallel if (rows * hidden >= (1 << 15))
     {
         std::vector<float> v(static_cast<size_t>(hidden));
 #pragma omp for schedule(static)
@@ -107,8 +108,8 @@ extern "C" MOPS_API int32_t mops_cpu_rms_norm_gated(int32_t dtype, int64_t rows,
                                                     int64_t group_size, const void *x,
                                                     int64_t x_row_stride, const void *z,
                                                     int64_t z_row_stride, const void *weight,
-                                                    float eps, int32_t norm_before_gate,
-                                                    void *out, int64_t out_row_stride) {
+                                                    float eps, int32_t norm_before_gate, void *out,
+                                                    int64_t out_row_stride) {
     return mops::guarded("rms_norm_gated", [&] {
         mops::check_rms_norm_gated_args(dtype, rows, hidden, group_size, x, x_row_stride, z,
                                         z_row_stride, weight, eps, out, out_row_stride);
@@ -119,7 +120,7 @@ extern "C" MOPS_API int32_t mops_cpu_rms_norm_gated(int32_t dtype, int64_t rows,
             const T *zp = static_cast<const T *>(z);
             const T *wp = static_cast<const T *>(weight);
             T *op = static_cast<T *>(out);
-#pragma omp parallel
+#pragma omp parallel if (rows * hidden >= (1 << 15))
             {
                 std::vector<float> v(static_cast<size_t>(hidden));
 #pragma omp for schedule(static)

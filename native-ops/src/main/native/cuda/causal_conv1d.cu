@@ -73,19 +73,18 @@ extern "C" MOPS_API int32_t mops_cuda_causal_conv1d(
             using T = decltype(tag);
             mops::conv1d_rows_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
                 static_cast<const T *>(x), batch, dim, seqlen, x_batch_stride, x_dim_stride,
-                x_time_stride, static_cast<const T *>(weight), width,
-                static_cast<const T *>(bias), initial_state, final_state, static_cast<T *>(out),
-                out_batch_stride, out_dim_stride, out_time_stride, silu != 0);
+                x_time_stride, static_cast<const T *>(weight), width, static_cast<const T *>(bias),
+                initial_state, final_state, static_cast<T *>(out), out_batch_stride, out_dim_stride,
+                out_time_stride, silu != 0);
         });
         MOPS_CUDA_CHECK_LAUNCH("conv1d_rows_kernel launch");
     });
 }
 
 extern "C" MOPS_API int32_t mops_cuda_causal_conv1d_update(
-    void *stream, int32_t dtype, const void *x, int64_t batch, int64_t dim,
-    int64_t x_batch_stride, int64_t x_dim_stride, const void *weight, int32_t width,
-    const void *bias, float *conv_state, void *out, int64_t out_batch_stride,
-    int64_t out_dim_stride, int32_t silu) {
+    void *stream, int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t x_batch_stride,
+    int64_t x_dim_stride, const void *weight, int32_t width, const void *bias, float *conv_state,
+    void *out, int64_t out_batch_stride, int64_t out_dim_stride, int32_t silu) {
     return mops::guarded("cuda_causal_conv1d_update", [&] {
         mops::check_conv_args(dtype, x, batch, dim, 1, weight, width, out);
         mops::require(conv_state != nullptr, "conv_state is NULL");
@@ -101,8 +100,7 @@ extern "C" MOPS_API int32_t mops_cuda_causal_conv1d_update(
             mops::conv1d_rows_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
                 static_cast<const T *>(x), batch, dim, 1, x_batch_stride, x_dim_stride, 0,
                 static_cast<const T *>(weight), width, static_cast<const T *>(bias), conv_state,
-                conv_state, static_cast<T *>(out), out_batch_stride, out_dim_stride, 0,
-                silu != 0);
+                conv_state, static_cast<T *>(out), out_batch_stride, out_dim_stride, 0, silu != 0);
         });
         MOPS_CUDA_CHECK_LAUNCH("conv1d_rows_kernel launch");
     });

@@ -8,8 +8,8 @@ extern "C" MOPS_API int32_t mops_cuda_malloc(void *stream, int64_t bytes, void *
         mops::require(ptr != nullptr, "ptr is NULL");
         mops::require(bytes > 0, "bytes must be positive, got " + std::to_string(bytes));
         *ptr = nullptr;
-        MOPS_CUDA_CHECK(cudaMallocAsync(ptr, static_cast<size_t>(bytes),
-                                        static_cast<cudaStream_t>(stream)));
+        MOPS_CUDA_CHECK(
+            cudaMallocAsync(ptr, static_cast<size_t>(bytes), static_cast<cudaStream_t>(stream)));
     });
 }
 
@@ -27,8 +27,7 @@ extern "C" MOPS_API int32_t mops_cuda_memcpy_h2d(void *stream, void *dst, const 
         mops::require(dst != nullptr && src != nullptr, "dst or src is NULL");
         mops::require(bytes >= 0, "bytes must not be negative");
         MOPS_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes),
-                                        cudaMemcpyHostToDevice,
-                                        static_cast<cudaStream_t>(stream)));
+                                        cudaMemcpyHostToDevice, static_cast<cudaStream_t>(stream)));
     });
 }
 
@@ -38,8 +37,7 @@ extern "C" MOPS_API int32_t mops_cuda_memcpy_d2h(void *stream, void *dst, const 
         mops::require(dst != nullptr && src != nullptr, "dst or src is NULL");
         mops::require(bytes >= 0, "bytes must not be negative");
         MOPS_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes),
-                                        cudaMemcpyDeviceToHost,
-                                        static_cast<cudaStream_t>(stream)));
+                                        cudaMemcpyDeviceToHost, static_cast<cudaStream_t>(stream)));
     });
 }
 

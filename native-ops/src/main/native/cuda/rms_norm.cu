@@ -34,8 +34,8 @@ __device__ float block_sum(float v) {
 
 template <typename T>
 __global__ void __launch_bounds__(NORM_THREADS)
-    gated_kernel(int64_t groups, int64_t group_size, const T *x, int64_t xs, const T *z,
-                 int64_t zs, const T *w, float eps, bool before, T *out, int64_t os) {
+    gated_kernel(int64_t groups, int64_t group_size, const T *x, int64_t xs, const T *z, int64_t zs,
+                 const T *w, float eps, bool before, T *out, int64_t os) {
     const int64_t row = blockIdx.x / groups;
     const int64_t g0 = (blockIdx.x % groups) * group_size;
     const T *xr = x + row * xs + g0;
@@ -84,8 +84,8 @@ __global__ void __launch_bounds__(NORM_THREADS)
         if (res_out) {
             s = to_float(res_out[base + i]);
         } else {
-            s = to_float(from_float<R>(to_float(x[base + i]) +
-                                       (res ? to_float(res[base + i]) : 0.0f)));
+            s = to_float(
+                from_float<R>(to_float(x[base + i]) + (res ? to_float(res[base + i]) : 0.0f)));
         }
         out[base + i] = from_float<T>(s * r * to_float(w[i]));
     }
@@ -94,13 +94,10 @@ __global__ void __launch_bounds__(NORM_THREADS)
 } // namespace
 } // namespace mops
 
-extern "C" MOPS_API int32_t mops_cuda_rms_norm_gated(void *stream, int32_t dtype, int64_t rows,
-                                                     int64_t hidden, int64_t group_size,
-                                                     const void *x, int64_t x_row_stride,
-                                                     const void *z, int64_t z_row_stride,
-                                                     const void *weight, float eps,
-                                                     int32_t norm_before_gate, void *out,
-                                                     int64_t out_row_stride) {
+extern "C" MOPS_API int32_t mops_cuda_rms_norm_gated(
+    void *stream, int32_t dtype, int64_t rows, int64_t hidden, int64_t group_size, const void *x,
+    int64_t x_row_stride, const void *z, int64_t z_row_stride, const void *weight, float eps,
+    int32_t norm_before_gate, void *out, int64_t out_row_stride) {
     return mops::guarded("cuda_rms_norm_gated", [&] {
         mops::check_rms_norm_gated_args(dtype, rows, hidden, group_size, x, x_row_stride, z,
                                         z_row_stride, weight, eps, out, out_row_stride);

@@ -179,14 +179,13 @@ extern "C" MOPS_API int32_t mops_cuda_selective_scan(
     int64_t ngroups, const void *u, const int64_t *u_strides, const void *delta,
     const int64_t *delta_strides, const float *A, const void *B, const int64_t *B_strides,
     const void *C, const int64_t *C_strides, const float *D, const void *z,
-    const int64_t *z_strides, const float *delta_bias, int32_t softplus,
-    const float *initial_state, float *final_state, void *out, const int64_t *out_strides) {
+    const int64_t *z_strides, const float *delta_bias, int32_t softplus, const float *initial_state,
+    float *final_state, void *out, const int64_t *out_strides) {
     return mops::guarded("cuda_selective_scan", [&] {
-        mops::run_scan_cuda(mops::selective_scan_params(dtype, batch, dim, seqlen, dstate, ngroups,
-                                                        u, u_strides, delta, delta_strides, A, B,
-                                                        B_strides, C, C_strides, D, z, z_strides,
-                                                        delta_bias, softplus, initial_state,
-                                                        final_state, out, out_strides),
+        mops::run_scan_cuda(mops::selective_scan_params(
+                                dtype, batch, dim, seqlen, dstate, ngroups, u, u_strides, delta,
+                                delta_strides, A, B, B_strides, C, C_strides, D, z, z_strides,
+                                delta_bias, softplus, initial_state, final_state, out, out_strides),
                             static_cast<cudaStream_t>(stream));
     });
 }
@@ -201,8 +200,8 @@ extern "C" MOPS_API int32_t mops_cuda_selective_state_update(
     return mops::guarded("cuda_selective_state_update", [&] {
         mops::run_scan_cuda(mops::selective_state_update_params(
                                 dtype, batch, dim, dstate, ngroups, state, x, x_strides, dt,
-                                dt_strides, A, B, B_strides, C, C_strides, D, z, z_strides,
-                                dt_bias, softplus, out, out_strides),
+                                dt_strides, A, B, B_strides, C, C_strides, D, z, z_strides, dt_bias,
+                                softplus, out, out_strides),
                             static_cast<cudaStream_t>(stream));
     });
 }
