@@ -1,6 +1,6 @@
 // The scan recurrence on the CPU (Mamba-1 selective scan and its one-step update; the Mamba-2
 // SSD entry points in ssd.cpp call run_scan_cpu too). Work is split over (batch, c1) tasks;
-// each task walks the sequence in chunks of CHUNK steps, converting B and C of the chunk to
+// each task walks the sequence in chunks of up to 64 steps, converting B and C of the chunk to
 // float32 [t][n] once for all the inner channels, and keeps the state of its channels in a
 // float32 buffer. The n-loops are vectorised (AVX2/FMA when the CPU has them).
 #include <algorithm>
@@ -18,12 +18,18 @@
 namespace mops {
 namespace {
 
-constexpr int64_t CHUNK = 64;
+constexpr int64_t MAX_CHUNK = 64;
+
+/** Steps per chunk: B and C of a chunk (2 * chunk * N floats) stay within 16 KiB of L1. */
+inline int64_t chunk_for(int64_t n) {
+    return std::min<int64_t>(MAX_CHUNK, std::max<int64_t>(8, 2048 / n));
+}
 
 template <typename T>
 MOPS_ALWAYS_INLINE void scan_task_body(const ScanParams &p, int64_t task, int64_t block,
                                        float *work) {
     const int64_t N = p.dstate;
+    const int64_t CHUNK = chunk_for(N);
     const int64_t blocks = (p.ch1 + block - 1) / block;
     const int64_t b = task / blocks;
     const int64_t c1_begin = (task % blocks) * block;
@@ -163,7 +169,7 @@ template <typename T> void run_scan_typed(const ScanParams &p) {
     const int64_t block = std::min(by_rows, by_threads);
     const int64_t tasks = p.batch * ((p.ch1 + block - 1) / block);
     const int64_t work_size =
-        block * p.ch2 * p.dstate + 2 * CHUNK * p.dstate + p.dstate + 4 * CHUNK;
+        block * p.ch2 * p.dstate + 2 * MAX_CHUNK * p.dstate + p.dstate + 4 * MAX_CHUNK;
 #pragma omp parallel if (p.batch * p.channels() * p.seqlen * p.dstate >= (1 << 16))
     {
         std::vector<float> work(static_cast<size_t>(work_size));
