@@ -41,6 +41,17 @@ extern "C" MOPS_API int32_t mops_cuda_memcpy_d2h(void *stream, void *dst, const 
     });
 }
 
+extern "C" MOPS_API int32_t mops_cuda_memcpy_d2d(void *stream, void *dst, const void *src,
+                                                 int64_t bytes) {
+    return mops::guarded("cuda_memcpy_d2d", [&] {
+        mops::require(dst != nullptr && src != nullptr, "dst or src is NULL");
+        mops::require(bytes >= 0, "bytes must not be negative");
+        MOPS_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes),
+                                        cudaMemcpyDeviceToDevice,
+                                        static_cast<cudaStream_t>(stream)));
+    });
+}
+
 extern "C" MOPS_API int32_t mops_cuda_stream_create(void **stream) {
     return mops::guarded("cuda_stream_create", [&] {
         mops::require(stream != nullptr, "stream is NULL");

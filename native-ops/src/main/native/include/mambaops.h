@@ -300,6 +300,8 @@ MOPS_API int32_t mops_cuda_free(void *stream, void *ptr);
 MOPS_API int32_t mops_cuda_memcpy_h2d(void *stream, void *dst, const void *src, int64_t bytes);
 /** Asynchronous device-to-host copy of `bytes` on `stream`. */
 MOPS_API int32_t mops_cuda_memcpy_d2h(void *stream, void *dst, const void *src, int64_t bytes);
+/** Asynchronous device-to-device copy of `bytes` on `stream` (the GPU memory floor). */
+MOPS_API int32_t mops_cuda_memcpy_d2d(void *stream, void *dst, const void *src, int64_t bytes);
 /** Creates a non-blocking stream; *stream receives it. */
 MOPS_API int32_t mops_cuda_stream_create(void **stream);
 /** Destroys a stream created by mops_cuda_stream_create. */

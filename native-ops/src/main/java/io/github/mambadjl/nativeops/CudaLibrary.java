@@ -222,6 +222,8 @@ final class CudaLibrary {
 
     static native int mops_cuda_memcpy_d2h(Pointer stream, Pointer dst, Pointer src, long bytes);
 
+    static native int mops_cuda_memcpy_d2d(Pointer stream, Pointer dst, Pointer src, long bytes);
+
     static native int mops_cuda_stream_create(PointerByReference stream);
 
     static native int mops_cuda_stream_destroy(Pointer stream);

@@ -59,10 +59,25 @@ public final class DeviceBuffer implements AutoCloseable {
      * @param src a direct buffer no larger than this one
      */
     public void copyFrom(ByteBuffer src) {
-        long n = checkHost(src);
+        copyFrom(src, 0);
+    }
+
+    /**
+     * Queues a copy of a direct host buffer (position to limit) into this buffer at an offset.
+     *
+     * @param src a direct buffer
+     * @param offsetBytes where the copy starts in this buffer
+     * @throws IllegalArgumentException if the copy would pass the end of this buffer
+     */
+    public void copyFrom(ByteBuffer src, long offsetBytes) {
+        if (offsetBytes < 0 || offsetBytes > bytes) {
+            throw new IllegalArgumentException(
+                    "offset " + offsetBytes + " is outside the device buffer of " + bytes);
+        }
+        long n = checkHost(src, bytes - offsetBytes);
         CudaKernels.check(
                 CudaLibrary.mops_cuda_memcpy_h2d(
-                        stream.handle(), new Pointer(address()), hostPointer(src), n),
+                        stream.handle(), new Pointer(address() + offsetBytes), hostPointer(src), n),
                 "cuda_memcpy_h2d",
                 n + " bytes");
     }
@@ -73,12 +88,36 @@ public final class DeviceBuffer implements AutoCloseable {
      * @param dst a direct buffer no larger than this one
      */
     public void copyTo(ByteBuffer dst) {
-        long n = checkHost(dst);
+        long n = checkHost(dst, bytes);
         CudaKernels.check(
                 CudaLibrary.mops_cuda_memcpy_d2h(
                         stream.handle(), hostPointer(dst), new Pointer(address()), n),
                 "cuda_memcpy_d2h",
                 n + " bytes");
+    }
+
+    /**
+     * Queues a copy of the first {@code bytes} bytes of another device buffer into this one.
+     *
+     * @param src the source buffer
+     * @param bytes the number of bytes, at most the size of either buffer
+     */
+    public void copyFromDevice(DeviceBuffer src, long bytes) {
+        if (bytes < 0 || bytes > this.bytes || bytes > src.bytes) {
+            throw new IllegalArgumentException(
+                    "device copy of "
+                            + bytes
+                            + " bytes between buffers of "
+                            + src.bytes
+                            + " and "
+                            + this.bytes
+                            + " bytes");
+        }
+        CudaKernels.check(
+                CudaLibrary.mops_cuda_memcpy_d2d(
+                        stream.handle(), new Pointer(address()), new Pointer(src.address()), bytes),
+                "cuda_memcpy_d2d",
+                bytes + " bytes");
     }
 
     /**
@@ -102,13 +141,17 @@ public final class DeviceBuffer implements AutoCloseable {
         return bytes;
     }
 
-    private long checkHost(ByteBuffer b) {
+    private static long checkHost(ByteBuffer b, long room) {
         if (!b.isDirect()) {
             throw new IllegalArgumentException("host copies need a direct ByteBuffer");
         }
-        if (b.remaining() > bytes) {
+        if (b.remaining() > room) {
             throw new IllegalArgumentException(
-                    "host buffer of " + b.remaining() + " bytes exceeds device buffer of " + bytes);
+                    "host buffer of "
+                            + b.remaining()
+                            + " bytes exceeds the "
+                            + room
+                            + " bytes of device memory it would go to");
         }
         return b.remaining();
     }
