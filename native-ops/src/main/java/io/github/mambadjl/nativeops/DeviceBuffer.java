@@ -88,10 +88,25 @@ public final class DeviceBuffer implements AutoCloseable {
      * @param dst a direct buffer no larger than this one
      */
     public void copyTo(ByteBuffer dst) {
-        long n = checkHost(dst, bytes);
+        copyTo(dst, 0);
+    }
+
+    /**
+     * Queues a copy of this buffer, from an offset, into a direct host buffer (position to limit).
+     *
+     * @param dst a direct buffer
+     * @param offsetBytes where the copy starts in this buffer
+     * @throws IllegalArgumentException if the copy would pass the end of this buffer
+     */
+    public void copyTo(ByteBuffer dst, long offsetBytes) {
+        if (offsetBytes < 0 || offsetBytes > bytes) {
+            throw new IllegalArgumentException(
+                    "offset " + offsetBytes + " is outside the device buffer of " + bytes);
+        }
+        long n = checkHost(dst, bytes - offsetBytes);
         CudaKernels.check(
                 CudaLibrary.mops_cuda_memcpy_d2h(
-                        stream.handle(), hostPointer(dst), new Pointer(address()), n),
+                        stream.handle(), hostPointer(dst), new Pointer(address() + offsetBytes), n),
                 "cuda_memcpy_d2h",
                 n + " bytes");
     }
