@@ -124,7 +124,10 @@ class SelectiveScanCpuTest {
         "2, 6, 67, 16, 2, true, true, true, false, BFLOAT16",
         "1, 3, 130, 256, 1, false, true, true, false, FLOAT32",
         "3, 4, 5, 3, 4, true, false, false, true, BFLOAT16",
-        "1, 2, 200, 1, 1, true, true, true, false, FLOAT16"
+        "1, 2, 200, 1, 1, true, true, true, false, FLOAT16",
+        // many channels, 33 per group: the CPU's channel blocks straddle group boundaries
+        "4, 264, 5, 4, 8, true, true, true, false, FLOAT32",
+        "4, 264, 70, 3, 8, false, true, true, true, BFLOAT16"
     })
     void matchesFloat64Oracle(
             int batch,
