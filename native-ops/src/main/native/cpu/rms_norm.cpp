@@ -31,13 +31,19 @@ MOPS_ALWAYS_INLINE void gated_row_body(int64_t hidden, int64_t group, const T *x
             ss += v[i] * v[i];
         }
         const float r = 1.0f / std::sqrt(ss / static_cast<float>(group) + eps);
+#pragma omp simd
         for (int64_t i = g0; i < g0 + group; ++i) {
-            float y = v[i] * r * to_float(w[i]);
-            if (z && before) {
-                y *= silu(to_float(z[i]));
-            }
-            out[i] = from_float<T>(y);
+            v[i] = v[i] * r * to_float(w[i]);
         }
+    }
+    if (z && before) {
+#pragma omp simd
+        for (int64_t i = 0; i < hidden; ++i) {
+            v[i] *= silu(to_float(z[i]));
+        }
+    }
+    for (int64_t i = 0; i < hidden; ++i) {
+        out[i] = from_float<T>(v[i]);
     }
 }
 
