@@ -146,8 +146,9 @@ MOPS_API int32_t mops_cpu_selective_state_update(
  * strides (3); B, C: [batch, seqlen, ngroups, dstate], strides (4 each). A [nheads];
  * D [nheads] (d_per_channel = 0) or [nheads, headdim] (d_per_channel = 1), optional;
  * dt_bias [nheads] optional; states [batch, nheads, headdim, dstate]. chunk_size (> 0) is the
- * chunk length of the GPU's chunked evaluation; the result does not depend on it (the CPU
- * evaluates the same recurrence step by step). Use dt_min = 0, dt_max = INFINITY for no limit.
+ * chunk length of a chunked (matrix-form) evaluation; the result does not depend on it, and
+ * this version evaluates the recurrence step by step on both backends, so it is only checked.
+ * Use dt_min = 0, dt_max = INFINITY for no limit.
  */
 MOPS_API int32_t mops_cpu_ssd(int32_t dtype, int64_t batch, int64_t seqlen, int64_t nheads,
                               int64_t headdim, int64_t ngroups, int64_t dstate,
