@@ -1,6 +1,7 @@
 // Mamba-2 SSD and its one-step update on the GPU: the scan recurrence of selective_scan.cu with
 // one decay per head (rows are (batch, head, head channel); dt, B and C are shared by the rows
-// of a head and read through the cache).
+// of a head and read through the cache). chunk_size is checked, not used: there is no chunked
+// matrix-form evaluation yet.
 #include "cuda_check.cuh"
 #include "mambaops.h"
 #include "scan_cuda.cuh"

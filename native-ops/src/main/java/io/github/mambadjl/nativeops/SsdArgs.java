@@ -24,8 +24,8 @@ import java.util.Objects;
  * @param softplus whether to apply softplus to {@code dt + dtBias}
  * @param dtMin lower limit of dt ({@code 0} for none)
  * @param dtMax upper limit of dt ({@code Float.POSITIVE_INFINITY} for none)
- * @param chunkSize the chunk length of the GPU's chunked evaluation (positive; the result does not
- *     depend on it)
+ * @param chunkSize the chunk length of a chunked evaluation (positive; the result does not depend
+ *     on it, and this version evaluates the recurrence step by step on both backends)
  * @param initialStates {@code [batch, nheads, headdim, dstate]} float32, or {@code null} for zeros
  * @param finalStates like initialStates, receiving the last states, or {@code null}; may be the
  *     same memory as initialStates
