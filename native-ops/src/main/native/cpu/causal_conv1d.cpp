@@ -1,6 +1,9 @@
-// Depthwise causal conv1d on the CPU (see mops_cpu_causal_conv1d in mambaops.h).
+// Depthwise causal conv1d and its one-step update on the CPU (see mambaops.h).
+#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "cpu_simd.hpp"
 
 #include "conv_args.hpp"
 #include "dtype.hpp"
@@ -10,8 +13,69 @@
 namespace mops {
 namespace {
 
-inline float silu(float v) {
-    return v / (1.0f + std::exp(-v));
+constexpr int64_t CONV_CHUNK = 256;
+
+/** One row of the convolution, CONV_CHUNK steps at a time so that the t-loops vectorise. */
+template <typename T, int W>
+MOPS_ALWAYS_INLINE void conv_row_body(const T *xr, int64_t seqlen, int64_t xs_t, const float *w,
+                                      float bv, float *window, T *orow, int64_t os_t, bool act,
+                                      float *buf, float *acc) {
+    constexpr int hist = W - 1;
+    for (int k = 0; k < hist; ++k) {
+        buf[k] = window[k];
+    }
+    for (int64_t t0 = 0; t0 < seqlen; t0 += CONV_CHUNK) {
+        const int64_t tc = std::min(CONV_CHUNK, seqlen - t0);
+        for (int64_t tt = 0; tt < tc; ++tt) {
+            buf[hist + tt] = to_float(xr[(t0 + tt) * xs_t]);
+        }
+#pragma omp simd
+        for (int64_t tt = 0; tt < tc; ++tt) {
+            float a = bv;
+            for (int k = 0; k < W; ++k) {
+                a += w[k] * buf[tt + k];
+            }
+            acc[tt] = act ? silu(a) : a;
+        }
+        for (int64_t tt = 0; tt < tc; ++tt) {
+            orow[(t0 + tt) * os_t] = from_float<T>(acc[tt]);
+        }
+        for (int k = 0; k < hist; ++k) {
+            buf[k] = buf[tc + k];
+        }
+    }
+    for (int k = 0; k < hist; ++k) {
+        window[k] = buf[k];
+    }
+}
+
+template <typename T, int W>
+MOPS_TARGET_AVX2 void conv_row_avx2(const T *xr, int64_t seqlen, int64_t xs_t, const float *w,
+                                    float bv, float *window, T *orow, int64_t os_t, bool act,
+                                    float *buf, float *acc) {
+    conv_row_body<T, W>(xr, seqlen, xs_t, w, bv, window, orow, os_t, act, buf, acc);
+}
+
+template <typename T, int W>
+void conv_row_base(const T *xr, int64_t seqlen, int64_t xs_t, const float *w, float bv,
+                   float *window, T *orow, int64_t os_t, bool act, float *buf, float *acc) {
+    conv_row_body<T, W>(xr, seqlen, xs_t, w, bv, window, orow, os_t, act, buf, acc);
+}
+
+template <typename T>
+using ConvRowFn = void (*)(const T *, int64_t, int64_t, const float *, float, float *, T *, int64_t,
+                           bool, float *, float *);
+
+template <typename T> ConvRowFn<T> conv_row_fn(int width) {
+    const bool avx2 = use_avx2();
+    switch (width) {
+    case 2:
+        return avx2 ? &conv_row_avx2<T, 2> : &conv_row_base<T, 2>;
+    case 3:
+        return avx2 ? &conv_row_avx2<T, 3> : &conv_row_base<T, 3>;
+    default:
+        return avx2 ? &conv_row_avx2<T, 4> : &conv_row_base<T, 4>;
+    }
 }
 
 template <typename T>
@@ -21,39 +85,34 @@ void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t
                  int64_t os_t, bool act) {
     const int64_t rows = batch * dim;
     const int hist = width - 1;
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t b = r / dim;
-        const int64_t d = r % dim;
-        float w[4] = {0, 0, 0, 0};
-        for (int k = 0; k < width; ++k) {
-            w[k] = to_float(weight[d * width + k]);
-        }
-        const float bv = bias ? to_float(bias[d]) : 0.0f;
-        // window[0..hist-1] holds the previous inputs, oldest first.
-        float window[4] = {0, 0, 0, 0};
-        if (initial_state) {
-            for (int k = 0; k < hist; ++k) {
-                window[k] = initial_state[r * hist + k];
+    const ConvRowFn<T> row_fn = conv_row_fn<T>(width);
+#pragma omp parallel if (rows * seqlen >= (1 << 15))
+    {
+        std::vector<float> buf(static_cast<size_t>(hist + CONV_CHUNK));
+        std::vector<float> acc(static_cast<size_t>(CONV_CHUNK));
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t b = r / dim;
+            const int64_t d = r % dim;
+            float w[4] = {0, 0, 0, 0};
+            for (int k = 0; k < width; ++k) {
+                w[k] = to_float(weight[d * width + k]);
             }
-        }
-        const T *xr = x + b * xs_b + d * xs_d;
-        T *orow = out + b * os_b + d * os_d;
-        for (int64_t t = 0; t < seqlen; ++t) {
-            const float xv = to_float(xr[t * xs_t]);
-            float acc = bv + w[hist] * xv;
-            for (int k = 0; k < hist; ++k) {
-                acc += w[k] * window[k];
+            const float bv = bias ? to_float(bias[d]) : 0.0f;
+            // window holds the previous inputs, oldest first; read before final_state is
+            // written, so that the two may alias.
+            float window[3] = {0, 0, 0};
+            if (initial_state) {
+                for (int k = 0; k < hist; ++k) {
+                    window[k] = initial_state[r * hist + k];
+                }
             }
-            for (int k = 0; k + 1 < hist; ++k) {
-                window[k] = window[k + 1];
-            }
-            window[hist - 1] = xv;
-            orow[t * os_t] = from_float<T>(act ? silu(acc) : acc);
-        }
-        if (final_state) {
-            for (int k = 0; k < hist; ++k) {
-                final_state[r * hist + k] = window[k];
+            row_fn(x + b * xs_b + d * xs_d, seqlen, xs_t, w, bv, window, out + b * os_b + d * os_d,
+                   os_t, act, buf.data(), acc.data());
+            if (final_state) {
+                for (int k = 0; k < hist; ++k) {
+                    final_state[r * hist + k] = window[k];
+                }
             }
         }
     }
@@ -76,6 +135,24 @@ extern "C" MOPS_API int32_t mops_cpu_causal_conv1d(
                                  static_cast<const T *>(bias), initial_state, final_state,
                                  static_cast<T *>(out), out_batch_stride, out_dim_stride,
                                  out_time_stride, silu != 0);
+        });
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cpu_causal_conv1d_update(
+    int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t x_batch_stride,
+    int64_t x_dim_stride, const void *weight, int32_t width, const void *bias, float *conv_state,
+    void *out, int64_t out_batch_stride, int64_t out_dim_stride, int32_t silu) {
+    return mops::guarded("causal_conv1d_update", [&] {
+        mops::check_conv_args(dtype, x, batch, dim, 1, weight, width, out);
+        mops::require(conv_state != nullptr, "conv_state is NULL");
+        // One step of the full convolution whose state is read and written in place.
+        mops::dispatch_dtype(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            mops::conv1d_rows<T>(
+                static_cast<const T *>(x), batch, dim, 1, x_batch_stride, x_dim_stride, 0,
+                static_cast<const T *>(weight), width, static_cast<const T *>(bias), conv_state,
+                conv_state, static_cast<T *>(out), out_batch_stride, out_dim_stride, 0, silu != 0);
         });
     });
 }

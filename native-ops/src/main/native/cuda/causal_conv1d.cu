@@ -80,3 +80,28 @@ extern "C" MOPS_API int32_t mops_cuda_causal_conv1d(
         MOPS_CUDA_CHECK_LAUNCH("conv1d_rows_kernel launch");
     });
 }
+
+extern "C" MOPS_API int32_t mops_cuda_causal_conv1d_update(
+    void *stream, int32_t dtype, const void *x, int64_t batch, int64_t dim, int64_t x_batch_stride,
+    int64_t x_dim_stride, const void *weight, int32_t width, const void *bias, float *conv_state,
+    void *out, int64_t out_batch_stride, int64_t out_dim_stride, int32_t silu) {
+    return mops::guarded("cuda_causal_conv1d_update", [&] {
+        mops::check_conv_args(dtype, x, batch, dim, 1, weight, width, out);
+        mops::require(conv_state != nullptr, "conv_state is NULL");
+        const int64_t rows = batch * dim;
+        const int threads = 128;
+        const int64_t blocks = (rows + threads - 1) / threads;
+        mops::require(blocks < (1LL << 31), "too many rows for one launch");
+        auto s = static_cast<cudaStream_t>(stream);
+        // One step of the full convolution whose state is read and written in place (each
+        // thread reads its row's state before writing it).
+        mops::dispatch_dtype(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            mops::conv1d_rows_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
+                static_cast<const T *>(x), batch, dim, 1, x_batch_stride, x_dim_stride, 0,
+                static_cast<const T *>(weight), width, static_cast<const T *>(bias), conv_state,
+                conv_state, static_cast<T *>(out), out_batch_stride, out_dim_stride, 0, silu != 0);
+        });
+        MOPS_CUDA_CHECK_LAUNCH("conv1d_rows_kernel launch");
+    });
+}

@@ -126,8 +126,4 @@ public record CausalConv1dArgs(
     int width() {
         return (int) weight.size(weight.rank() - 1);
     }
-
-    static com.sun.jna.Pointer ptr(NativeTensor t) {
-        return t == null ? null : t.pointer();
-    }
 }

@@ -1,6 +1,7 @@
 package io.github.mambadjl.nativeops;
 
-import static io.github.mambadjl.nativeops.CausalConv1dArgs.ptr;
+import static io.github.mambadjl.nativeops.ArgChecks.ptr;
+import static io.github.mambadjl.nativeops.ArgChecks.strides;
 
 /**
  * The CPU kernels of {@code libmambaops.so}, with argument checks in Java (shapes, dtypes, memory
@@ -49,6 +50,264 @@ public final class CpuKernels {
                         a.out().stride(2),
                         a.silu() ? 1 : 0);
         check(status, CausalConv1dArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs one decoding step of the causal conv1d (see {@link CausalConv1dUpdateArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void causalConv1dUpdate(CausalConv1dUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_causal_conv1d_update(
+                        a.x().dtype().code(),
+                        a.x().pointer(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().stride(0),
+                        a.x().stride(1),
+                        a.weight().pointer(),
+                        a.width(),
+                        ptr(a.bias()),
+                        a.convState().pointer(),
+                        a.out().pointer(),
+                        a.out().stride(0),
+                        a.out().stride(1),
+                        a.silu() ? 1 : 0);
+        check(status, CausalConv1dUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs the Mamba-1 selective scan (see {@link SelectiveScanArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void selectiveScan(SelectiveScanArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_selective_scan(
+                        a.u().dtype().code(),
+                        a.u().size(0),
+                        a.u().size(1),
+                        a.u().size(2),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.u().pointer(),
+                        strides(a.u()),
+                        a.delta().pointer(),
+                        strides(a.delta()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.deltaBias()),
+                        a.softplus() ? 1 : 0,
+                        ptr(a.initialState()),
+                        ptr(a.finalState()),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, SelectiveScanArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs one decoding step of the Mamba-1 scan (see {@link SelectiveStateUpdateArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void selectiveStateUpdate(SelectiveStateUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_selective_state_update(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, SelectiveStateUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs the Mamba-2 chunked SSD (see {@link SsdArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void ssd(SsdArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_ssd(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().size(2),
+                        a.x().size(3),
+                        a.b().size(2),
+                        a.b().size(3),
+                        a.chunkSize(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        a.dPerChannel() ? 1 : 0,
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.dtMin(),
+                        a.dtMax(),
+                        ptr(a.initialStates()),
+                        ptr(a.finalStates()),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, SsdArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs one decoding step of Mamba-2 (see {@link SsdStateUpdateArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void ssdStateUpdate(SsdStateUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_ssd_state_update(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().size(2),
+                        a.b().size(1),
+                        a.b().size(2),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        a.dPerChannel() ? 1 : 0,
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.dtMin(),
+                        a.dtMax(),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, SsdStateUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs the gated RMSNorm (see {@link RmsNormGatedArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void rmsNormGated(RmsNormGatedArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_rms_norm_gated(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.groupSize(),
+                        a.x().pointer(),
+                        RmsNormGatedArgs.rowStride(a.x()),
+                        ptr(a.z()),
+                        RmsNormGatedArgs.rowStride(a.z()),
+                        a.weight().pointer(),
+                        a.eps(),
+                        a.normBeforeGate() ? 1 : 0,
+                        a.out().pointer(),
+                        RmsNormGatedArgs.rowStride(a.out()));
+        check(status, RmsNormGatedArgs.OP, a.shapes());
+    }
+
+    /**
+     * Runs RMSNorm fused with the residual add (see {@link AddRmsNormArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void addRmsNorm(AddRmsNormArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_add_rms_norm(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().pointer(),
+                        ptr(a.residual()),
+                        a.residualDType().code(),
+                        a.weight().pointer(),
+                        a.eps(),
+                        a.out().pointer(),
+                        ptr(a.residualOut()));
+        check(status, AddRmsNormArgs.OP, a.shapes());
+    }
+
+    /**
+     * Copies memory with all OpenMP threads: the bandwidth floor of the memory-bound kernels.
+     *
+     * @param dst the destination, at least {@code bytes} long
+     * @param src the source, at least {@code bytes} long, not overlapping dst
+     * @param bytes the number of bytes
+     * @throws IllegalArgumentException if either tensor holds fewer than {@code bytes} bytes
+     */
+    public static void copy(NativeTensor dst, NativeTensor src, long bytes) {
+        if (bytes < 0 || dst.capacityBytes() < bytes || src.capacityBytes() < bytes) {
+            throw new IllegalArgumentException(
+                    "copy of "
+                            + bytes
+                            + " bytes from "
+                            + src.describe()
+                            + " to "
+                            + dst.describe()
+                            + " does not fit");
+        }
+        check(CpuLibrary.mops_cpu_copy(dst.pointer(), src.pointer(), bytes), "copy", "");
     }
 
     static void check(int status, String op, String shapes) {

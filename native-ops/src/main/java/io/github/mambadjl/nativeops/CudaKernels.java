@@ -1,6 +1,7 @@
 package io.github.mambadjl.nativeops;
 
-import static io.github.mambadjl.nativeops.CausalConv1dArgs.ptr;
+import static io.github.mambadjl.nativeops.ArgChecks.ptr;
+import static io.github.mambadjl.nativeops.ArgChecks.strides;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
@@ -70,6 +71,258 @@ public final class CudaKernels {
                         a.out().stride(2),
                         a.silu() ? 1 : 0);
         check(status, "cuda_" + CausalConv1dArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues one decoding step of the causal conv1d (see {@link CausalConv1dUpdateArgs}) on a
+     * stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void causalConv1dUpdate(Pointer stream, CausalConv1dUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_causal_conv1d_update(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().pointer(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().stride(0),
+                        a.x().stride(1),
+                        a.weight().pointer(),
+                        a.width(),
+                        ptr(a.bias()),
+                        a.convState().pointer(),
+                        a.out().pointer(),
+                        a.out().stride(0),
+                        a.out().stride(1),
+                        a.silu() ? 1 : 0);
+        check(status, "cuda_" + CausalConv1dUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues the Mamba-1 selective scan (see {@link SelectiveScanArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void selectiveScan(Pointer stream, SelectiveScanArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_selective_scan(
+                        stream,
+                        a.u().dtype().code(),
+                        a.u().size(0),
+                        a.u().size(1),
+                        a.u().size(2),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.u().pointer(),
+                        strides(a.u()),
+                        a.delta().pointer(),
+                        strides(a.delta()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.deltaBias()),
+                        a.softplus() ? 1 : 0,
+                        ptr(a.initialState()),
+                        ptr(a.finalState()),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, "cuda_" + SelectiveScanArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues one decoding step of the Mamba-1 scan (see {@link SelectiveStateUpdateArgs}) on a
+     * stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void selectiveStateUpdate(Pointer stream, SelectiveStateUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_selective_state_update(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, "cuda_" + SelectiveStateUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues the Mamba-2 chunked SSD (see {@link SsdArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void ssd(Pointer stream, SsdArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_ssd(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().size(2),
+                        a.x().size(3),
+                        a.b().size(2),
+                        a.b().size(3),
+                        a.chunkSize(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        a.dPerChannel() ? 1 : 0,
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.dtMin(),
+                        a.dtMax(),
+                        ptr(a.initialStates()),
+                        ptr(a.finalStates()),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, "cuda_" + SsdArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues one decoding step of Mamba-2 (see {@link SsdStateUpdateArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void ssdStateUpdate(Pointer stream, SsdStateUpdateArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_ssd_state_update(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().size(2),
+                        a.b().size(1),
+                        a.b().size(2),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dt().pointer(),
+                        strides(a.dt()),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        a.dPerChannel() ? 1 : 0,
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.dtMin(),
+                        a.dtMax(),
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, "cuda_" + SsdStateUpdateArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues the gated RMSNorm (see {@link RmsNormGatedArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void rmsNormGated(Pointer stream, RmsNormGatedArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_rms_norm_gated(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.groupSize(),
+                        a.x().pointer(),
+                        RmsNormGatedArgs.rowStride(a.x()),
+                        ptr(a.z()),
+                        RmsNormGatedArgs.rowStride(a.z()),
+                        a.weight().pointer(),
+                        a.eps(),
+                        a.normBeforeGate() ? 1 : 0,
+                        a.out().pointer(),
+                        RmsNormGatedArgs.rowStride(a.out()));
+        check(status, "cuda_" + RmsNormGatedArgs.OP, a.shapes());
+    }
+
+    /**
+     * Queues RMSNorm fused with the residual add (see {@link AddRmsNormArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void addRmsNorm(Pointer stream, AddRmsNormArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_add_rms_norm(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.x().pointer(),
+                        ptr(a.residual()),
+                        a.residualDType().code(),
+                        a.weight().pointer(),
+                        a.eps(),
+                        a.out().pointer(),
+                        ptr(a.residualOut()));
+        check(status, "cuda_" + AddRmsNormArgs.OP, a.shapes());
     }
 
     static void check(int status, String op, String shapes) {

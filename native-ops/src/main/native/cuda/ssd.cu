@@ -1,0 +1,43 @@
+// Mamba-2 SSD and its one-step update on the GPU: the scan recurrence of selective_scan.cu with
+// one decay per head (rows are (batch, head, head channel); dt, B and C are shared by the rows
+// of a head and read through the cache). chunk_size is checked, not used: there is no chunked
+// matrix-form evaluation yet.
+#include "cuda_check.cuh"
+#include "mambaops.h"
+#include "scan_cuda.cuh"
+#include "scan_params.hpp"
+#include "status.hpp"
+
+extern "C" MOPS_API int32_t mops_cuda_ssd(
+    void *stream, int32_t dtype, int64_t batch, int64_t seqlen, int64_t nheads, int64_t headdim,
+    int64_t ngroups, int64_t dstate, int64_t chunk_size, const void *x, const int64_t *x_strides,
+    const void *dt, const int64_t *dt_strides, const float *A, const void *B,
+    const int64_t *B_strides, const void *C, const int64_t *C_strides, const float *D,
+    int32_t d_per_channel, const void *z, const int64_t *z_strides, const float *dt_bias,
+    int32_t softplus, float dt_min, float dt_max, const float *initial_states, float *final_states,
+    void *out, const int64_t *out_strides) {
+    return mops::guarded("cuda_ssd", [&] {
+        mops::run_scan_cuda(mops::ssd_params(dtype, batch, seqlen, nheads, headdim, ngroups, dstate,
+                                             chunk_size, x, x_strides, dt, dt_strides, A, B,
+                                             B_strides, C, C_strides, D, d_per_channel, z,
+                                             z_strides, dt_bias, softplus, dt_min, dt_max,
+                                             initial_states, final_states, out, out_strides),
+                            static_cast<cudaStream_t>(stream));
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_ssd_state_update(
+    void *stream, int32_t dtype, int64_t batch, int64_t nheads, int64_t headdim, int64_t ngroups,
+    int64_t dstate, float *state, const void *x, const int64_t *x_strides, const void *dt,
+    const int64_t *dt_strides, const float *A, const void *B, const int64_t *B_strides,
+    const void *C, const int64_t *C_strides, const float *D, int32_t d_per_channel, const void *z,
+    const int64_t *z_strides, const float *dt_bias, int32_t softplus, float dt_min, float dt_max,
+    void *out, const int64_t *out_strides) {
+    return mops::guarded("cuda_ssd_state_update", [&] {
+        mops::run_scan_cuda(mops::ssd_state_update_params(
+                                dtype, batch, nheads, headdim, ngroups, dstate, state, x, x_strides,
+                                dt, dt_strides, A, B, B_strides, C, C_strides, D, d_per_channel, z,
+                                z_strides, dt_bias, softplus, dt_min, dt_max, out, out_strides),
+                            static_cast<cudaStream_t>(stream));
+    });
+}

@@ -1,0 +1,411 @@
+package io.github.mambadjl.nativeops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The Mamba-1 selective scan and its one-step update against the float64 oracle. */
+class SelectiveScanCpuTest {
+
+    static final long SEED = System.nanoTime();
+
+    Backend backend() {
+        return Backend.CPU;
+    }
+
+    int longLength() {
+        return 65_536;
+    }
+
+    /** Random Mamba-1 inputs in canonical layouts, rounded to the storage dtype. */
+    static final class Inputs {
+        final int batch;
+        final int dim;
+        final int len;
+        final int n;
+        final int groups;
+        final DType dtype;
+        final float[] u;
+        final float[] delta;
+        final float[] a;
+        final float[] b;
+        final float[] c;
+        final float[] d;
+        final float[] z;
+        final float[] bias;
+        final float[] init;
+
+        Inputs(
+                Random rnd,
+                DType dtype,
+                int batch,
+                int dim,
+                int len,
+                int n,
+                int groups,
+                boolean withZ,
+                boolean withBias) {
+            this.batch = batch;
+            this.dim = dim;
+            this.len = len;
+            this.n = n;
+            this.groups = groups;
+            this.dtype = dtype;
+            u = Host.quantize(dtype, Host.gaussian(rnd, batch * dim * len, 1));
+            delta = Host.quantize(dtype, Host.gaussian(rnd, batch * dim * len, 0.7));
+            a = Host.uniform(rnd, dim * n, -2, -0.2);
+            b = Host.quantize(dtype, Host.gaussian(rnd, batch * groups * n * len, 1));
+            c = Host.quantize(dtype, Host.gaussian(rnd, batch * groups * n * len, 1));
+            d = Host.gaussian(rnd, dim, 1);
+            z = withZ ? Host.quantize(dtype, Host.gaussian(rnd, batch * dim * len, 1)) : null;
+            bias = withBias ? Host.uniform(rnd, dim, -1, 0) : null;
+            init = Host.gaussian(rnd, batch * dim * n, 1);
+        }
+
+        NativeTensor bdl(float[] v, boolean transposed) {
+            return transposed
+                    ? Host.transposed12(dtype, v, batch, dim, len)
+                    : Host.tensor(dtype, v, batch, dim, len);
+        }
+
+        SelectiveScanArgs args(
+                boolean transposed,
+                boolean softplus,
+                NativeTensor initial,
+                NativeTensor fin,
+                NativeTensor out) {
+            return new SelectiveScanArgs(
+                    bdl(u, transposed),
+                    bdl(delta, transposed),
+                    Host.f32(a, dim, n),
+                    Host.tensor(dtype, b, batch, groups, n, len),
+                    Host.tensor(dtype, c, batch, groups, n, len),
+                    Host.f32(d, dim),
+                    z == null ? null : bdl(z, transposed),
+                    bias == null ? null : Host.f32(bias, dim),
+                    softplus,
+                    initial,
+                    fin,
+                    out);
+        }
+
+        Oracles.ScanResult oracle(boolean softplus, boolean withInit) {
+            return Oracles.selectiveScan(
+                    batch,
+                    dim,
+                    len,
+                    n,
+                    groups,
+                    u,
+                    delta,
+                    a,
+                    b,
+                    c,
+                    d,
+                    z,
+                    bias,
+                    softplus,
+                    withInit ? init : null);
+        }
+    }
+
+    @ParameterizedTest(
+            name = "b {0} d {1} l {2} n {3} g {4} z {5} bias {6} softplus {7} [b,l,d] {8} {9}")
+    @CsvSource({
+        "1, 1, 1, 1, 1, false, false, false, false, FLOAT32",
+        "2, 6, 67, 16, 2, true, true, true, true, FLOAT32",
+        "2, 6, 67, 16, 2, true, true, true, true, FLOAT16",
+        "2, 6, 67, 16, 2, true, true, true, false, BFLOAT16",
+        "1, 3, 130, 256, 1, false, true, true, false, FLOAT32",
+        "3, 4, 5, 3, 4, true, false, false, true, BFLOAT16",
+        "1, 2, 200, 1, 1, true, true, true, false, FLOAT16",
+        // many channels, 33 per group: the CPU's channel blocks straddle group boundaries
+        "4, 264, 5, 4, 8, true, true, true, false, FLOAT32",
+        "4, 264, 70, 3, 8, false, true, true, true, BFLOAT16"
+    })
+    void matchesFloat64Oracle(
+            int batch,
+            int dim,
+            int len,
+            int n,
+            int groups,
+            boolean withZ,
+            boolean withBias,
+            boolean softplus,
+            boolean transposed,
+            DType dtype) {
+        long seed = SEED + batch * 131L + dim * 17L + len + n * 7L + dtype.ordinal();
+        Inputs in =
+                new Inputs(new Random(seed), dtype, batch, dim, len, n, groups, withZ, withBias);
+        NativeTensor out = Host.poisoned(dtype, batch, dim, len);
+        NativeTensor fin = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        backend()
+                .selectiveScan(
+                        in.args(transposed, softplus, Host.f32(in.init, batch, dim, n), fin, out));
+        Oracles.ScanResult want = in.oracle(softplus, true);
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
+        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+    }
+
+    @Test
+    void longSequence() {
+        int len = longLength();
+        long seed = SEED + 1;
+        Inputs in = new Inputs(new Random(seed), DType.FLOAT32, 1, 2, len, 4, 1, true, true);
+        NativeTensor out = Host.poisoned(DType.FLOAT32, 1, 2, len);
+        NativeTensor fin = Host.poisoned(DType.FLOAT32, 1, 2, 4);
+        backend().selectiveScan(in.args(false, true, null, fin, out));
+        Oracles.ScanResult want = in.oracle(true, false);
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("out", want.out(), Host.read(out), 1e-4, scale, seed);
+        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void splitSequenceEqualsOneCall(DType dtype) {
+        int batch = 2;
+        int dim = 4;
+        int len = 150;
+        int n = 8;
+        int first = 67;
+        long seed = SEED + 2;
+        Inputs in = new Inputs(new Random(seed), dtype, batch, dim, len, n, 2, true, true);
+        NativeTensor outFull = Host.poisoned(dtype, batch, dim, len);
+        NativeTensor finFull = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        backend().selectiveScan(in.args(false, true, null, finFull, outFull));
+
+        SelectiveScanArgs all =
+                in.args(false, true, null, null, Host.poisoned(dtype, batch, dim, len));
+        NativeTensor state = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
+            backend()
+                    .selectiveScan(
+                            new SelectiveScanArgs(
+                                    part(all.u(), part),
+                                    part(all.delta(), part),
+                                    all.a(),
+                                    part(all.b(), part),
+                                    part(all.c(), part),
+                                    all.d(),
+                                    part(all.z(), part),
+                                    all.deltaBias(),
+                                    true,
+                                    part[0] == 0 ? null : state,
+                                    state,
+                                    part(all.out(), part)));
+        }
+        Compare.close(
+                "split out",
+                Compare.toDouble(Host.read(outFull)),
+                Host.read(all.out()),
+                1e-5,
+                1,
+                seed);
+        Compare.close(
+                "split state",
+                Compare.toDouble(Host.read(finFull)),
+                Host.read(state),
+                1e-5,
+                1,
+                seed);
+    }
+
+    /** The time range [start, start + length) of a tensor whose last axis is time. */
+    static NativeTensor part(NativeTensor t, int[] range) {
+        long[] shape = t.shape();
+        long[] strides = new long[t.rank()];
+        for (int i = 0; i < strides.length; i++) {
+            strides[i] = t.stride(i);
+        }
+        shape[shape.length - 1] = range[1];
+        return t.view(range[0] * strides[strides.length - 1], shape, strides);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void stateUpdateContinuesTheScan(DType dtype) {
+        int batch = 3;
+        int dim = 8;
+        int len = 9;
+        int n = 16;
+        int groups = 2;
+        long seed = SEED + 3;
+        // the oracle runs len + 1 steps; the kernels scan len steps, then take one update step
+        Inputs in = new Inputs(new Random(seed), dtype, batch, dim, len + 1, n, groups, true, true);
+        Oracles.ScanResult want = in.oracle(true, true);
+        SelectiveScanArgs all =
+                in.args(false, true, null, null, Host.poisoned(dtype, batch, dim, len + 1));
+        NativeTensor state = Host.f32(in.init, batch, dim, n);
+        backend()
+                .selectiveScan(
+                        new SelectiveScanArgs(
+                                part(all.u(), new int[] {0, len}),
+                                part(all.delta(), new int[] {0, len}),
+                                all.a(),
+                                part(all.b(), new int[] {0, len}),
+                                part(all.c(), new int[] {0, len}),
+                                all.d(),
+                                part(all.z(), new int[] {0, len}),
+                                all.deltaBias(),
+                                true,
+                                state,
+                                state,
+                                part(all.out(), new int[] {0, len})));
+        NativeTensor out = Host.poisoned(dtype, batch, dim);
+        backend()
+                .selectiveStateUpdate(
+                        new SelectiveStateUpdateArgs(
+                                state,
+                                step(all.u(), len),
+                                step(all.delta(), len),
+                                all.a(),
+                                step(all.b(), len),
+                                step(all.c(), len),
+                                all.d(),
+                                step(all.z(), len),
+                                all.deltaBias(),
+                                true,
+                                out));
+        double[] last = new double[batch * dim];
+        for (int i = 0; i < last.length; i++) {
+            last[i] = want.out()[i * (len + 1) + len];
+        }
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("step out", last, Host.read(out), Host.rtol(dtype), scale, seed);
+        Compare.close("step state", want.state(), Host.read(state), 1e-4, scale, seed);
+    }
+
+    /** Time step t of a tensor whose last axis is time, without that axis. */
+    static NativeTensor step(NativeTensor t, int time) {
+        int r = t.rank() - 1;
+        long[] shape = new long[r];
+        long[] strides = new long[r];
+        for (int i = 0; i < r; i++) {
+            shape[i] = t.size(i);
+            strides[i] = t.stride(i);
+        }
+        return t.view(time * t.stride(r), shape, strides);
+    }
+
+    @Test
+    void mismatchedDtypeIsRefused() {
+        Inputs in = new Inputs(new Random(SEED), DType.FLOAT32, 1, 2, 3, 4, 1, false, false);
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveScanArgs(
+                                        in.bdl(in.u, false),
+                                        Host.tensor(DType.BFLOAT16, in.delta, 1, 2, 3),
+                                        Host.f32(in.a, 2, 4),
+                                        Host.f32(in.b, 1, 1, 4, 3),
+                                        Host.f32(in.c, 1, 1, 4, 3),
+                                        null,
+                                        null,
+                                        null,
+                                        false,
+                                        null,
+                                        null,
+                                        Host.poisoned(DType.FLOAT32, 1, 2, 3)));
+        assertTrue(e.getMessage().contains("delta must be float32"), e.getMessage());
+    }
+
+    @Test
+    void badShapesAreRefused() {
+        Inputs in = new Inputs(new Random(SEED), DType.FLOAT32, 1, 3, 3, 4, 1, false, false);
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveScanArgs(
+                                        in.bdl(in.u, false),
+                                        in.bdl(in.delta, false),
+                                        Host.f32(in.a, 3, 4),
+                                        Host.f32(new float[24], 1, 2, 4, 3),
+                                        Host.f32(new float[24], 1, 2, 4, 3),
+                                        null,
+                                        null,
+                                        null,
+                                        false,
+                                        null,
+                                        null,
+                                        Host.poisoned(DType.FLOAT32, 1, 3, 3)));
+        assertTrue(e.getMessage().contains("ngroups must divide dim"), e.getMessage());
+        IllegalArgumentException e2 =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveScanArgs(
+                                        in.bdl(in.u, false),
+                                        in.bdl(in.delta, false),
+                                        Host.f32(in.a, 3, 4),
+                                        Host.f32(in.b, 1, 1, 4, 3),
+                                        Host.f32(in.c, 1, 1, 4, 3),
+                                        null,
+                                        null,
+                                        null,
+                                        false,
+                                        null,
+                                        null,
+                                        Host.poisoned(DType.FLOAT32, 1, 3, 2)));
+        assertTrue(e2.getMessage().contains("out must have shape [1, 3, 3]"), e2.getMessage());
+    }
+
+    @Test
+    void nullPointerAndOversizedStateBecomeNativeErrors() {
+        Inputs in = new Inputs(new Random(SEED), DType.FLOAT32, 1, 2, 3, 4, 1, false, false);
+        SelectiveScanArgs ok =
+                in.args(false, false, null, null, Host.poisoned(DType.FLOAT32, 1, 2, 3));
+        NativeTensor nullU = NativeTensor.wrap(0, 1 << 20, DType.FLOAT32, 1, 2, 3);
+        NativeOpException e =
+                assertThrows(
+                        NativeOpException.class,
+                        () ->
+                                backend()
+                                        .selectiveScan(
+                                                new SelectiveScanArgs(
+                                                        nullU,
+                                                        ok.delta(),
+                                                        ok.a(),
+                                                        ok.b(),
+                                                        ok.c(),
+                                                        null,
+                                                        null,
+                                                        null,
+                                                        false,
+                                                        null,
+                                                        null,
+                                                        ok.out())));
+        assertEquals(Status.INVALID_ARGUMENT, e.getStatus());
+        assertTrue(e.getMessage().contains("u is NULL"), e.getMessage());
+        int n = 300;
+        NativeOpException big =
+                assertThrows(
+                        NativeOpException.class,
+                        () ->
+                                backend()
+                                        .selectiveScan(
+                                                new SelectiveScanArgs(
+                                                        ok.u(),
+                                                        ok.delta(),
+                                                        Host.f32(new float[2 * n], 2, n),
+                                                        Host.f32(new float[3 * n], 1, 1, n, 3),
+                                                        Host.f32(new float[3 * n], 1, 1, n, 3),
+                                                        null,
+                                                        null,
+                                                        null,
+                                                        false,
+                                                        null,
+                                                        null,
+                                                        ok.out())));
+        assertTrue(big.getMessage().contains("dstate must be at most 256"), big.getMessage());
+    }
+}
