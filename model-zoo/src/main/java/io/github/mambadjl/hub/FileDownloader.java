@@ -113,7 +113,8 @@ public class FileDownloader {
         String etag = meta.getEtag();
         Path blob = cache.blobPath(repo, etag);
         if (!isIntact(blob, etag, meta.getSize())) {
-            try (CacheLock lock = CacheLock.acquire(cache.lockPath(repo, etag))) {
+            CacheLock lock = CacheLock.acquire(cache.lockPath(repo, etag));
+            try {
                 if (!isIntact(blob, etag, meta.getSize())) {
                     Files.deleteIfExists(blob);
                     Path incomplete = cache.incompletePath(repo, etag);
@@ -128,6 +129,8 @@ public class FileDownloader {
                             etag);
                     HubCache.moveAtomically(incomplete, blob);
                 }
+            } finally {
+                lock.close();
             }
         }
         Path file = cache.linkSnapshotFile(repo, meta.getCommitHash(), filename, etag);
