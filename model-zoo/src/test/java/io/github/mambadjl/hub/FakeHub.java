@@ -24,8 +24,10 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,6 +60,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicLong> bytesServed = new ConcurrentHashMap<>();
+    private final Map<String, CountDownLatch> headLatches = new ConcurrentHashMap<>();
     private volatile int throttleChunk;
     private volatile long throttleDelayMs;
 
@@ -154,6 +157,17 @@ public final class FakeHub implements AutoCloseable {
     public void throttle(int chunk, long delayMs) {
         throttleChunk = chunk;
         throttleDelayMs = delayMs;
+    }
+
+    /**
+     * Holds the contents of a file back until that many {@code HEAD} requests for it have come (or
+     * 20 seconds passed), so that concurrent clients surely overlap.
+     *
+     * @param filename the file name
+     * @param heads the number of {@code HEAD} requests to wait for
+     */
+    public void holdContentUntilHeads(String filename, int heads) {
+        headLatches.put(filename, new CountDownLatch(heads));
     }
 
     /**
@@ -264,6 +278,10 @@ public final class FakeHub implements AutoCloseable {
             throws IOException {
         record(ex, ex.getRequestMethod().equals("GET") && !isLfs(file) ? file : null);
         boolean head = ex.getRequestMethod().equals("HEAD");
+        CountDownLatch latch = headLatches.get(file);
+        if (head && latch != null) {
+            latch.countDown();
+        }
         if (applyStatusFault(ex, (head ? "head:" : "get:") + file)) {
             return;
         }
@@ -333,6 +351,14 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private void serveContent(HttpExchange ex, String file, byte[] content) throws IOException {
+        CountDownLatch latch = headLatches.get(file);
+        if (latch != null) {
+            try {
+                latch.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Fault fault = nextFault("get:" + file);
         byte[] body = content;
         if (fault != null && fault.kind == Fault.Kind.CORRUPT) {
