@@ -42,7 +42,8 @@ final class BlobTransfer {
      * Fills {@code incomplete} with the verified contents of the blob.
      *
      * @param repo the repository, for error messages
-     * @param what a label for messages and the progress bar
+     * @param revision the revision, for error messages
+     * @param filename the file in the repository, for messages and the progress bar
      * @param url where to download from
      * @param headers the request headers (the {@code Authorization} header is dropped when the URL
      *     is on another host than the endpoint)
@@ -52,7 +53,8 @@ final class BlobTransfer {
      */
     void fetch(
             RepoId repo,
-            String what,
+            String revision,
+            String filename,
             URI url,
             Map<String, String> headers,
             Path incomplete,
@@ -60,6 +62,7 @@ final class BlobTransfer {
             String etag)
             throws IOException {
         HttpTransport transport = client.transport();
+        String what = repo + "/" + filename;
         if (!HttpTransport.sameOrigin(URI.create(client.getSettings().getEndpoint() + "/"), url)) {
             headers.remove("Authorization");
         }
@@ -74,7 +77,15 @@ final class BlobTransfer {
             transport.withRetries(
                     "Download of " + what,
                     attempt -> {
-                        attemptOnce(repo, url, headers, incomplete, expectedSize, progress);
+                        attemptOnce(
+                                repo,
+                                revision,
+                                filename,
+                                url,
+                                headers,
+                                incomplete,
+                                expectedSize,
+                                progress);
                         if (!BlobVerifier.matches(incomplete, etag)) {
                             Files.deleteIfExists(incomplete);
                             throw new HttpTransport.CorruptTransferException(
@@ -91,6 +102,8 @@ final class BlobTransfer {
 
     private void attemptOnce(
             RepoId repo,
+            String revision,
+            String filename,
             URI url,
             Map<String, String> headers,
             Path incomplete,
@@ -134,7 +147,7 @@ final class BlobTransfer {
                 throw new IOException("HTTP 416: the partial file did not fit; restarting");
             }
             if (status != 200 && status != 206) {
-                client.checkStatus(status, r.headers(), url, repo, "(resolved)", url.getPath());
+                client.checkStatus(status, r.headers(), url, repo, revision, filename);
             }
             if (r.body() < 0) {
                 out.truncate(0);

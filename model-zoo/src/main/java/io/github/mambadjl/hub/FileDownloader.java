@@ -121,7 +121,8 @@ public class FileDownloader {
                     Map<String, String> headers = client.headers();
                     transfer.fetch(
                             repo,
-                            repo + "/" + filename,
+                            meta.getCommitHash(),
+                            filename,
                             meta.getLocation(),
                             headers,
                             incomplete,
