@@ -25,6 +25,7 @@ import java.util.Optional;
  *   <li>{@code HF_HUB_OFFLINE}: {@code 1}, {@code ON}, {@code YES} or {@code TRUE} to use the cache
  *       only;
  *   <li>{@code HF_HUB_ETAG_TIMEOUT} and {@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds (default 10);
+ *   <li>{@code HF_HUB_DISABLE_PROGRESS_BARS}: {@code 1} to show no progress bar;
  *   <li>{@code MAMBADJL_HUB_VERIFY_CACHE}: {@code 0} to skip re-hashing cached blobs.
  * </ul>
  *
@@ -105,6 +106,9 @@ public final class HubSettings {
         value(env, "HF_HUB_DOWNLOAD_TIMEOUT")
                 .map(v -> seconds("HF_HUB_DOWNLOAD_TIMEOUT", v))
                 .ifPresent(b::readTimeout);
+        if (value(env, "HF_HUB_DISABLE_PROGRESS_BARS").map(HubSettings::isTrue).orElse(false)) {
+            b.progressThreshold(Long.MAX_VALUE);
+        }
         value(env, "MAMBADJL_HUB_VERIFY_CACHE")
                 .ifPresent(v -> b.verifyCachedBlobs(!"0".equals(v) && !isFalse(v)));
         return b.build();

@@ -367,6 +367,9 @@ public final class FakeHub implements AutoCloseable {
         }
         int start = 0;
         String range = ex.getRequestHeaders().getFirst("Range");
+        if (fault != null && fault.kind == Fault.Kind.IGNORE_RANGE) {
+            range = null;
+        }
         if (range != null) {
             Matcher m = RANGE.matcher(range);
             if (!m.matches()) {
@@ -374,6 +377,9 @@ public final class FakeHub implements AutoCloseable {
                 return;
             }
             start = (int) Long.parseLong(m.group(1));
+            if (fault != null && fault.kind == Fault.Kind.SHIFTED_RANGE && start > 0) {
+                start--;
+            }
             if (start >= body.length) {
                 ex.getResponseHeaders().set("Content-Range", "bytes */" + body.length);
                 ex.sendResponseHeaders(416, -1);
@@ -585,7 +591,9 @@ public final class FakeHub implements AutoCloseable {
             STALL_HEADERS,
             CUT,
             CORRUPT,
-            STALL_BODY
+            STALL_BODY,
+            IGNORE_RANGE,
+            SHIFTED_RANGE
         }
 
         final Kind kind;
@@ -637,6 +645,24 @@ public final class FakeHub implements AutoCloseable {
          */
         public static Fault corrupt() {
             return new Fault(Kind.CORRUPT, 0, 0, 0);
+        }
+
+        /**
+         * Answers a {@code Range} request with the whole file and status 200.
+         *
+         * @return the fault
+         */
+        public static Fault ignoreRange() {
+            return new Fault(Kind.IGNORE_RANGE, 0, 0, 0);
+        }
+
+        /**
+         * Answers a {@code Range} request with a 206 that starts one byte early.
+         *
+         * @return the fault
+         */
+        public static Fault shiftedRange() {
+            return new Fault(Kind.SHIFTED_RANGE, 0, 0, 0);
         }
 
         /**

@@ -41,6 +41,7 @@ class HubSettingsTest {
                                 "HF_TOKEN", " hf_abc ",
                                 "HF_HUB_OFFLINE", "yes",
                                 "HF_HUB_ETAG_TIMEOUT", "2.5",
+                                "HF_HUB_DISABLE_PROGRESS_BARS", "1",
                                 "MAMBADJL_HUB_VERIFY_CACHE", "0"));
         assertEquals("http://mirror.local:8080", s.getEndpoint());
         assertEquals(tmp.resolve("hub"), s.getHubCache());
@@ -48,6 +49,8 @@ class HubSettingsTest {
         assertTrue(s.isOffline());
         assertEquals(Duration.ofMillis(2500), s.getConnectTimeout());
         assertFalse(s.isVerifyCachedBlobs());
+        assertEquals(Long.MAX_VALUE, s.getProgressThreshold());
+        assertEquals(10L << 20, HubSettings.fromEnvironment(Map.of()).getProgressThreshold());
     }
 
     @Test

@@ -85,6 +85,28 @@ class TransferRobustnessTest {
     }
 
     @Test
+    void restartsWhenTheServerIgnoresOrMisplacesTheRange() throws IOException {
+        Path incomplete = new HubCache(cache).incompletePath(REPO, FakeHub.sha256(weights));
+        Files.createDirectories(incomplete.getParent());
+        byte[] stale = new byte[50_000];
+        Files.write(incomplete, stale);
+        hub.inject("get:" + BIG, FakeHub.Fault.ignoreRange());
+
+        assertArrayEquals(weights, Files.readAllBytes(downloader().download(REPO, "main", BIG)));
+        assertEquals("bytes=50000-", hub.contentRequests(BIG).get(0).range);
+
+        Files.delete(blob());
+        Files.write(incomplete, Arrays.copyOf(weights, 70_000));
+        hub.clearRecords();
+        hub.inject("get:" + BIG, FakeHub.Fault.shiftedRange());
+
+        assertArrayEquals(weights, Files.readAllBytes(downloader().download(REPO, "main", BIG)));
+        List<FakeHub.Request> gets = hub.contentRequests(BIG);
+        assertEquals(2, gets.size(), gets.toString());
+        assertEquals(null, gets.get(1).range, "a misplaced range restarts from the first byte");
+    }
+
+    @Test
     void retriesAfterServerErrors() throws IOException {
         hub.inject("api", FakeHub.Fault.status(503));
         hub.inject("head:" + BIG, FakeHub.Fault.status(502));
