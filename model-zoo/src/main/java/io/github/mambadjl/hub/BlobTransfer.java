@@ -71,7 +71,7 @@ final class BlobTransfer {
                         ? progressFactory.get()
                         : null;
         if (progress != null) {
-            progress.reset(what, Math.max(expectedSize, 0));
+            progress.reset(filename, Math.max(expectedSize, 0));
         }
         try {
             transport.withRetries(

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -211,6 +214,24 @@ class TransferRobustnessTest {
     }
 
     @Test
+    void showsDjlsProgressBarByDefault() throws IOException {
+        FileDownloader d =
+                new FileDownloader(
+                        HubTestSupport.settings(hub, cache).progressThreshold(1).build());
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            d.download(REPO, "main", BIG);
+        } finally {
+            System.setOut(stdout);
+        }
+        String shown = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains("100% |"), shown);
+        assertTrue(shown.contains("mode...nsors:"), shown);
+    }
+
+    @Test
     void reportsProgressOnLargeFiles() throws IOException {
         RecordingProgress progress = new RecordingProgress();
         FileDownloader d =
@@ -226,7 +247,7 @@ class TransferRobustnessTest {
         assertEquals(null, progress.message, "small files show no progress bar");
         d.download(REPO, "main", BIG);
 
-        assertEquals(REPO + "/" + BIG, progress.message);
+        assertEquals(BIG, progress.message);
         assertEquals(weights.length, progress.max);
         assertEquals(weights.length, progress.current.get());
         assertEquals(weights.length, progress.highest);
