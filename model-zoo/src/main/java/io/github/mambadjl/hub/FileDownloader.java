@@ -118,6 +118,7 @@ public class FileDownloader {
                 if (!isIntact(blob, etag, meta.getSize())) {
                     Files.deleteIfExists(blob);
                     Path incomplete = cache.incompletePath(repo, etag);
+                    requireSpace(incomplete, meta.getSize(), repo, filename);
                     Map<String, String> headers = client.headers();
                     transfer.fetch(
                             repo,
@@ -169,6 +170,32 @@ public class FileDownloader {
             return false;
         }
         return true;
+    }
+
+    private static void requireSpace(Path incomplete, long size, RepoId repo, String filename)
+            throws IOException {
+        if (size < 0) {
+            return;
+        }
+        Path dir = incomplete.getParent();
+        Files.createDirectories(dir);
+        long have = Files.isRegularFile(incomplete) ? Files.size(incomplete) : 0;
+        long need = size - have;
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (need > free) {
+            throw new HubException(
+                    "Not enough disk space for '"
+                            + filename
+                            + "' of '"
+                            + repo
+                            + "': "
+                            + need
+                            + " more bytes are needed but only "
+                            + free
+                            + " are free in "
+                            + dir
+                            + ". Free some space, or set HF_HUB_CACHE to a larger disk.");
+        }
     }
 
     CacheMissException cacheMiss(RepoId repo, String revision, String filename, String why) {

@@ -61,6 +61,7 @@ public final class FakeHub implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicLong> bytesServed = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> headLatches = new ConcurrentHashMap<>();
+    private final Map<String, Long> announcedSizes = new ConcurrentHashMap<>();
     private volatile int throttleChunk;
     private volatile long throttleDelayMs;
 
@@ -157,6 +158,16 @@ public final class FakeHub implements AutoCloseable {
     public void throttle(int chunk, long delayMs) {
         throttleChunk = chunk;
         throttleDelayMs = delayMs;
+    }
+
+    /**
+     * Makes the {@code HEAD} answer of a file announce another size than its own.
+     *
+     * @param filename the file name
+     * @param size the size to announce
+     */
+    public void announceSize(String filename, long size) {
+        announcedSizes.put(filename, size);
     }
 
     /**
@@ -320,7 +331,9 @@ public final class FakeHub implements AutoCloseable {
                             + "\n";
             h.set("ETag", "\"" + gitSha1(pointer.getBytes(StandardCharsets.UTF_8)) + "\"");
             h.set("X-Linked-Etag", "\"" + sha + "\"");
-            h.set("X-Linked-Size", Long.toString(content.length));
+            h.set(
+                    "X-Linked-Size",
+                    Long.toString(announcedSizes.getOrDefault(file, (long) content.length)));
             h.set("Location", "http://localhost:" + server.getAddress().getPort() + "/cdn/" + sha);
             ex.sendResponseHeaders(302, -1);
             return;

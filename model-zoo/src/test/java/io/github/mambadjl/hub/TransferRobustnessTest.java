@@ -214,6 +214,18 @@ class TransferRobustnessTest {
     }
 
     @Test
+    void refusesADownloadThatCannotFitOnTheDisk() {
+        hub.announceSize(BIG, Long.MAX_VALUE / 2);
+
+        HubException e =
+                assertThrows(HubException.class, () -> downloader().download(REPO, "main", BIG));
+
+        assertTrue(e.getMessage().startsWith("Not enough disk space for '" + BIG), e.getMessage());
+        assertTrue(e.getMessage().contains("HF_HUB_CACHE"), e.getMessage());
+        assertTrue(hub.contentRequests(BIG).isEmpty());
+    }
+
+    @Test
     void showsDjlsProgressBarByDefault() throws IOException {
         FileDownloader d =
                 new FileDownloader(
