@@ -62,6 +62,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, AtomicLong> bytesServed = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> headLatches = new ConcurrentHashMap<>();
     private final Map<String, Long> announcedSizes = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private volatile int throttleChunk;
     private volatile long throttleDelayMs;
 
@@ -161,6 +162,17 @@ public final class FakeHub implements AutoCloseable {
     }
 
     /**
+     * Answers requests for an old repository id with a relative 307 redirect to the new one, as the
+     * Hub does for a renamed repository.
+     *
+     * @param oldId the former id
+     * @param newId the current id, served by this Hub
+     */
+    public void rename(String oldId, String newId) {
+        renamed.put(oldId, newId);
+    }
+
+    /**
      * Makes the {@code HEAD} answer of a file announce another size than its own.
      *
      * @param filename the file name
@@ -230,6 +242,15 @@ public final class FakeHub implements AutoCloseable {
         try {
             String path = ex.getRequestURI().getRawPath();
             Matcher m;
+            for (Map.Entry<String, String> r : renamed.entrySet()) {
+                String moved = redirectPath(path, r.getKey(), r.getValue());
+                if (moved != null) {
+                    record(ex, null);
+                    ex.getResponseHeaders().set("Location", moved);
+                    ex.sendResponseHeaders(307, -1);
+                    return;
+                }
+            }
             if ((m = API.matcher(path)).matches()) {
                 record(ex, null);
                 modelInfo(ex, decode(m.group(1)), decode(m.group(2)));
@@ -244,6 +265,15 @@ public final class FakeHub implements AutoCloseable {
         } finally {
             ex.close();
         }
+    }
+
+    private static String redirectPath(String path, String oldId, String newId) {
+        for (String prefix : new String[] {"/api/models/", "/"}) {
+            if (path.startsWith(prefix + oldId + "/")) {
+                return prefix + newId + path.substring(prefix.length() + oldId.length());
+            }
+        }
+        return null;
     }
 
     private void modelInfo(HttpExchange ex, String repoId, String revision) throws IOException {

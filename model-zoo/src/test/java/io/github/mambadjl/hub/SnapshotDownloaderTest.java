@@ -208,6 +208,36 @@ class SnapshotDownloaderTest {
     }
 
     @Test
+    void aWrongTokenIsToldApart() throws IOException {
+        hub.addRepo("ibm-fms/gated-tiny", FakeHub.fixture("mamba-tiny")).gated();
+        SnapshotDownloader d =
+                HubTestSupport.downloader(
+                        HubTestSupport.settings(hub, cache).token("hf_wrong").build());
+        GatedRepoException e =
+                assertThrows(GatedRepoException.class, () -> d.download("ibm-fms/gated-tiny"));
+        assertTrue(e.getMessage().contains("A token was sent"), e.getMessage());
+        assertTrue(e.getMessage().contains(hub.endpoint() + "/ibm-fms/gated-tiny"), e.getMessage());
+    }
+
+    @Test
+    void followsTheRedirectOfARenamedRepositoryWithItsToken() throws IOException {
+        hub.rename("old-org/mamba-tiny", HubTestSupport.REPO);
+
+        Path dir =
+                HubTestSupport.downloader(
+                                HubTestSupport.settings(hub, cache).token(FakeHub.TOKEN).build())
+                        .download("old-org/mamba-tiny");
+
+        assertEquals(cache.resolve("models--old-org--mamba-tiny/snapshots/" + tiny.commit()), dir);
+        assertArrayEquals(tiny.file("config.json"), Files.readAllBytes(dir.resolve("config.json")));
+        assertTrue(
+                hub.requests().stream()
+                        .filter(r -> r.path.contains("/" + HubTestSupport.REPO + "/resolve/"))
+                        .allMatch(r -> ("Bearer " + FakeHub.TOKEN).equals(r.authorization)));
+        assertTrue(hub.requests().stream().anyMatch(r -> r.path.startsWith("/old-org/")));
+    }
+
+    @Test
     void refusesFileNamesThatLeaveTheSnapshot() {
         HubCache c = new HubCache(cache);
         IllegalArgumentException e =
