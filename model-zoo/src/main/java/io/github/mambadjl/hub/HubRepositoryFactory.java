@@ -1,0 +1,56 @@
+package io.github.mambadjl.hub;
+
+import ai.djl.repository.Repository;
+import ai.djl.repository.RepositoryFactory;
+import java.net.URI;
+import java.util.Collections;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Makes DJL understand {@code hf://org/name[@revision]} model URLs, so that {@code
+ * Criteria.optModelUrls("hf://state-spaces/mamba-130m-hf")} downloads the checkpoint from the
+ * Hugging Face Hub into its cache. Registered through {@code META-INF/services}; the settings come
+ * from the environment ({@link HubSettings#fromEnvironment()}) when the repository is created.
+ */
+public class HubRepositoryFactory implements RepositoryFactory {
+
+    /** The URL scheme. */
+    public static final String SCHEME = "hf";
+
+    private final Supplier<HubSettings> settings;
+
+    /** Creates the factory that reads the settings from the environment. */
+    public HubRepositoryFactory() {
+        this(HubSettings::fromEnvironment);
+    }
+
+    /**
+     * Creates a factory with the given settings (tests, or an application that configures the Hub
+     * in code); register it with {@link Repository#registerRepositoryFactory(RepositoryFactory)}.
+     *
+     * @param settings the Hub settings
+     */
+    public HubRepositoryFactory(HubSettings settings) {
+        this(() -> settings);
+    }
+
+    private HubRepositoryFactory(Supplier<HubSettings> settings) {
+        this.settings = settings;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Repository newInstance(String name, URI uri) {
+        if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
+            throw new IllegalArgumentException("Not an hf:// URL: " + uri);
+        }
+        return new HubRepository(name, uri, settings.get());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Set<String> getSupportedScheme() {
+        return Collections.singleton(SCHEME);
+    }
+}
