@@ -96,7 +96,7 @@ public class MambaNDArray extends NDArrayAdapter {
     }
 
     long[] dims() {
-        return getShape().getShape();
+        return getShape().getShape().clone();
     }
 
     private void checkOpen() {
@@ -915,12 +915,20 @@ public class MambaNDArray extends NDArrayAdapter {
                 axis, "cumSum", (x, o, n, i, out) -> CpuTensorOps.cumsum(type, x, o, n, i, out));
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Returns the cumulative sum along axis 0, as DJL's PyTorch and Rust engines do (a scalar
+     * becomes a one-element array).
+     *
+     * @return the cumulative sum
+     */
     @Override
     public NDArray cumSum() {
-        try (MambaNDArray flat = (MambaNDArray) flatten()) {
-            return flat.cumSum(0);
+        if (getShape().dimension() == 0) {
+            try (NDArray one = reshape(new Shape(1))) {
+                return one.duplicate();
+            }
         }
+        return cumSum(0);
     }
 
     /** {@inheritDoc} */

@@ -533,7 +533,7 @@ public class MambaNDArrayEx implements NDArrayEx {
     }
 
     private NDArray concatenate(List<NDArray> parts, int axis) {
-        long[] first = array.dims();
+        long[] first = parts.get(0).getShape().getShape().clone();
         if (first.length == 0) {
             throw new IllegalArgumentException("concat: cannot concatenate scalars");
         }
@@ -552,7 +552,7 @@ public class MambaNDArrayEx implements NDArrayEx {
                                 + " "
                                 + part.getDataType()
                                 + " does not match "
-                                + array.getShape()
+                                + parts.get(0).getShape()
                                 + " "
                                 + array.getDataType()
                                 + " outside axis "
