@@ -23,6 +23,10 @@ extern "C" MOPS_API int32_t mops_cpu_host_alloc(int64_t bytes, int32_t zero, voi
         mops::require(out != nullptr, "out is NULL");
         *out = nullptr;
         mops::require(bytes >= 0, "negative size " + std::to_string(bytes));
+        if (bytes > (int64_t{1} << 56)) {
+            throw mops::Error(MOPS_ERR_OUT_OF_MEMORY,
+                              "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+        }
         const int64_t total = ((bytes + mops::kAlignment - 1) / mops::kAlignment + 1) *
                               mops::kAlignment;
         void *block = std::aligned_alloc(mops::kAlignment, static_cast<size_t>(total));
