@@ -212,6 +212,35 @@ class MambaOpsVsPyTorchTest {
         binary(w, x, (a, b) -> a.get("0:9").matMul(b.get(0).transpose()));
     }
 
+    @Test
+    void linearAndIntegerFunctions() {
+        NDArray[] x = e.uniform(-1, 1, 2, 3, 24);
+        NDArray[] w = e.uniform(-1, 1, 10, 24);
+        NDArray[] b = e.uniform(-1, 1, 10);
+        assertClose(
+                x[1].getNDArrayInternal().linear(x[1], w[1], b[1]).singletonOrThrow(),
+                x[0].getNDArrayInternal().linear(x[0], w[0], b[0]).singletonOrThrow(),
+                1e-5);
+        assertClose(
+                x[1].getNDArrayInternal().linear(x[1], w[1], null).singletonOrThrow(),
+                x[0].getNDArrayInternal().linear(x[0], w[0], null).singletonOrThrow(),
+                1e-5);
+        NDArray[] ints = e.ints(20, 3, 4);
+        unary(ints, a -> a.sub(10).neg(), 0);
+        unary(ints, a -> a.sub(10).abs(), 0);
+        unary(ints, a -> a.toType(DataType.INT32, false).mul(3), 0);
+        unary(ints, a -> a.gt(7).sum(), 0);
+    }
+
+    @Test
+    void internTakesOverTheOtherArraysData() {
+        NDArray[] x = e.uniform(-1, 1, 3, 4);
+        NDArray[] y = e.uniform(-1, 1, 3, 4);
+        x[0].intern(y[0]);
+        assertClose(y[1], x[0], 0);
+        assertEquals(true, y[0].isReleased());
+    }
+
     private void assertMatMul(long[] aShape, long[] bShape) {
         NDArray[] a = e.uniform(-1, 1, aShape);
         NDArray[] b = e.uniform(-1, 1, bShape);
