@@ -23,53 +23,91 @@ struct boolean {
 };
 
 /** Loads an element as a double (the common type of conversions). */
-inline double load_double(float v) { return v; }
-inline double load_double(f16 v) { return to_float(v); }
-inline double load_double(bf16 v) { return to_float(v); }
-inline double load_double(int32_t v) { return v; }
-inline double load_double(int64_t v) { return static_cast<double>(v); }
-inline double load_double(boolean v) { return v.v ? 1.0 : 0.0; }
+inline double load_double(float v) {
+    return v;
+}
+inline double load_double(f16 v) {
+    return to_float(v);
+}
+inline double load_double(bf16 v) {
+    return to_float(v);
+}
+inline double load_double(int32_t v) {
+    return v;
+}
+inline double load_double(int64_t v) {
+    return static_cast<double>(v);
+}
+inline double load_double(boolean v) {
+    return v.v ? 1.0 : 0.0;
+}
 
 /** Stores a double as an element of type T. */
 template <typename T> inline T store_double(double v);
-template <> inline float store_double<float>(double v) { return static_cast<float>(v); }
-template <> inline f16 store_double<f16>(double v) { return from_float<f16>(static_cast<float>(v)); }
+template <> inline float store_double<float>(double v) {
+    return static_cast<float>(v);
+}
+template <> inline f16 store_double<f16>(double v) {
+    return from_float<f16>(static_cast<float>(v));
+}
 template <> inline bf16 store_double<bf16>(double v) {
     return from_float<bf16>(static_cast<float>(v));
 }
-template <> inline int32_t store_double<int32_t>(double v) { return static_cast<int32_t>(v); }
-template <> inline int64_t store_double<int64_t>(double v) { return static_cast<int64_t>(v); }
-template <> inline boolean store_double<boolean>(double v) { return boolean{v != 0.0}; }
+template <> inline int32_t store_double<int32_t>(double v) {
+    return static_cast<int32_t>(v);
+}
+template <> inline int64_t store_double<int64_t>(double v) {
+    return static_cast<int64_t>(v);
+}
+template <> inline boolean store_double<boolean>(double v) {
+    return boolean{v != 0.0};
+}
 
 /** The type elementwise arithmetic runs in: float for floating-point types, int64 otherwise. */
-template <typename T> struct compute {
-    using type = float;
-};
-template <> struct compute<int32_t> {
-    using type = int64_t;
-};
-template <> struct compute<int64_t> {
-    using type = int64_t;
-};
-template <> struct compute<boolean> {
-    using type = int64_t;
-};
+template <typename T> struct compute { using type = float; };
+template <> struct compute<int32_t> { using type = int64_t; };
+template <> struct compute<int64_t> { using type = int64_t; };
+template <> struct compute<boolean> { using type = int64_t; };
 
 template <typename T> inline typename compute<T>::type load(T v);
-template <> inline float load<float>(float v) { return v; }
-template <> inline float load<f16>(f16 v) { return to_float(v); }
-template <> inline float load<bf16>(bf16 v) { return to_float(v); }
-template <> inline int64_t load<int32_t>(int32_t v) { return v; }
-template <> inline int64_t load<int64_t>(int64_t v) { return v; }
-template <> inline int64_t load<boolean>(boolean v) { return v.v; }
+template <> inline float load<float>(float v) {
+    return v;
+}
+template <> inline float load<f16>(f16 v) {
+    return to_float(v);
+}
+template <> inline float load<bf16>(bf16 v) {
+    return to_float(v);
+}
+template <> inline int64_t load<int32_t>(int32_t v) {
+    return v;
+}
+template <> inline int64_t load<int64_t>(int64_t v) {
+    return v;
+}
+template <> inline int64_t load<boolean>(boolean v) {
+    return v.v;
+}
 
 template <typename T> inline T store(typename compute<T>::type v);
-template <> inline float store<float>(float v) { return v; }
-template <> inline f16 store<f16>(float v) { return from_float<f16>(v); }
-template <> inline bf16 store<bf16>(float v) { return from_float<bf16>(v); }
-template <> inline int32_t store<int32_t>(int64_t v) { return static_cast<int32_t>(v); }
-template <> inline int64_t store<int64_t>(int64_t v) { return v; }
-template <> inline boolean store<boolean>(int64_t v) { return boolean{v != 0}; }
+template <> inline float store<float>(float v) {
+    return v;
+}
+template <> inline f16 store<f16>(float v) {
+    return from_float<f16>(v);
+}
+template <> inline bf16 store<bf16>(float v) {
+    return from_float<bf16>(v);
+}
+template <> inline int32_t store<int32_t>(int64_t v) {
+    return static_cast<int32_t>(v);
+}
+template <> inline int64_t store<int64_t>(int64_t v) {
+    return v;
+}
+template <> inline boolean store<boolean>(int64_t v) {
+    return boolean{v != 0};
+}
 
 template <typename T> constexpr bool is_floating() {
     return std::is_same<typename compute<T>::type, float>::value;
@@ -122,9 +160,9 @@ template <typename Fn> void dispatch_tensor_dtype(int32_t dtype, Fn &&fn) {
 
 /** Checks a rank and a shape, returning the element count. */
 inline int64_t check_shape(int32_t rank, const int64_t *shape) {
-    require(rank >= 0 && rank <= MOPS_MAX_RANK,
-            "rank " + std::to_string(rank) + " is outside [0, " + std::to_string(MOPS_MAX_RANK) +
-                "]");
+    require(rank >= 0 && rank <= MOPS_MAX_RANK, "rank " + std::to_string(rank) +
+                                                    " is outside [0, " +
+                                                    std::to_string(MOPS_MAX_RANK) + "]");
     require(rank == 0 || shape != nullptr, "shape is NULL");
     int64_t n = 1;
     for (int32_t i = 0; i < rank; ++i) {

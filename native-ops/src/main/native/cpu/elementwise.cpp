@@ -14,10 +14,13 @@ float softplus(float v) {
     return v > 20.0f ? v : std::log1p(std::exp(v));
 }
 
-float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+float sigmoid(float v) {
+    return 1.0f / (1.0f + std::exp(-v));
+}
 
-template <typename T> void unary(int32_t op, int32_t rank, const int64_t *shape, const T *x,
-                                 const int64_t *x_strides, double scalar, void *out_ptr) {
+template <typename T>
+void unary(int32_t op, int32_t rank, const int64_t *shape, const T *x, const int64_t *x_strides,
+           double scalar, void *out_ptr) {
     static const int64_t kNoStrides[MOPS_MAX_RANK] = {0};
     const int64_t *strides[1] = {rank == 0 ? kNoStrides : x_strides};
     using C = typename compute<T>::type;
@@ -97,7 +100,9 @@ template <typename T> void unary(int32_t op, int32_t rank, const int64_t *shape,
                 "unary op " + std::to_string(op) + " is unknown or needs a floating-point dtype");
 }
 
-bool is_comparison(int32_t op) { return op >= MOPS_BIN_EQ && op <= MOPS_BIN_XOR; }
+bool is_comparison(int32_t op) {
+    return op >= MOPS_BIN_EQ && op <= MOPS_BIN_XOR;
+}
 
 template <typename T>
 void binary(int32_t op, int32_t rank, const int64_t *shape, const T *a, const int64_t *as,
@@ -221,8 +226,8 @@ extern "C" MOPS_API int32_t mops_cpu_binary(int32_t op, int32_t dtype, int32_t r
 
 extern "C" MOPS_API int32_t mops_cpu_where(int32_t dtype, int32_t rank, const int64_t *shape,
                                            const void *cond, const int64_t *cond_strides,
-                                           const void *a, const int64_t *a_strides,
-                                           const void *b, const int64_t *b_strides, void *out) {
+                                           const void *a, const int64_t *a_strides, const void *b,
+                                           const int64_t *b_strides, void *out) {
     return mops::guarded("where", [&] {
         if (mops::check_shape(rank, shape) == 0) {
             return;

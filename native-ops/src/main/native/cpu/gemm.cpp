@@ -21,7 +21,7 @@ namespace {
 constexpr int64_t MR = 6;
 constexpr int64_t NR = 16;
 constexpr int64_t KC = 256;
-constexpr int64_t MC = 96;  // rows per task, a multiple of MR
+constexpr int64_t MC = 96;   // rows per task, a multiple of MR
 constexpr int64_t NC = 2048; // columns of B packed at once, a multiple of NR
 constexpr int64_t NG = 4;    // NR-panels per task
 
@@ -118,7 +118,7 @@ template <typename T>
 void pack_b(const T *b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
             float *out) {
     const int64_t panels = (nc + NR - 1) / NR;
-#pragma omp parallel for schedule(static) num_threads(threads_for(panels * kc * NR, 65536))
+#pragma omp parallel for schedule(static) num_threads(threads_for(panels *kc *NR, 65536))
     for (int64_t q = 0; q < panels; ++q) {
         float *dst = out + q * kc * NR;
         const int64_t jn = std::min(NR, nc - q * NR);
@@ -159,8 +159,8 @@ void pack_a(const T *a, int64_t rs, int64_t cs, int64_t i0, int64_t mc, int64_t 
 
 /** c (m x n, row-major, leading dimension n) = a * b for one matrix of the batch. */
 template <typename T>
-void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_t ars,
-              int64_t acs, const T *b, int64_t brs, int64_t bcs, float *c, float *bpack) {
+void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t acs,
+              const T *b, int64_t brs, int64_t bcs, float *c, float *bpack) {
     if (k == 0) {
         std::fill(c, c + m * n, 0.0f);
         return;
@@ -175,7 +175,7 @@ void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_
             pack_b(b, brs, bcs, p0, kc, j0, nc, bpack);
             const int64_t tasks = mblocks * ngroups;
             const bool accumulate = p0 > 0;
-#pragma omp parallel num_threads(threads_for(tasks * MC * NG * NR * kc, 1 << 17))
+#pragma omp parallel num_threads(threads_for(tasks *MC *NG *NR *kc, 1 << 17))
             {
                 std::vector<float> apack(static_cast<size_t>(MC * KC));
                 int64_t packed_block = -1;
@@ -205,12 +205,12 @@ void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_
 }
 
 template <typename T>
-void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t abs_,
-            int64_t ars, int64_t acs, const T *b, int64_t bbs, int64_t brs, int64_t bcs, T *out) {
+void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t abs_, int64_t ars,
+            int64_t acs, const T *b, int64_t bbs, int64_t brs, int64_t bcs, T *out) {
     static const Kernel kernel = select_kernel();
     const int64_t bpack_size = KC * ((std::min(NC, n) + NR - 1) / NR) * NR;
-    float *bpack = static_cast<float *>(std::aligned_alloc(64, static_cast<size_t>(
-                                                                   ((bpack_size * 4 + 63) / 64) * 64)));
+    float *bpack = static_cast<float *>(
+        std::aligned_alloc(64, static_cast<size_t>(((bpack_size * 4 + 63) / 64) * 64)));
     if (bpack == nullptr) {
         throw Error(MOPS_ERR_OUT_OF_MEMORY, "could not allocate the packed B buffer");
     }
@@ -244,8 +244,7 @@ extern "C" MOPS_API int32_t mops_cpu_matmul(int32_t dtype, int64_t batch, int64_
                                             int64_t k, const void *a, int64_t a_batch_stride,
                                             int64_t a_row_stride, int64_t a_col_stride,
                                             const void *b, int64_t b_batch_stride,
-                                            int64_t b_row_stride, int64_t b_col_stride,
-                                            void *out) {
+                                            int64_t b_row_stride, int64_t b_col_stride, void *out) {
     return mops::guarded("matmul", [&] {
         mops::require(batch >= 0 && m >= 0 && n >= 0 && k >= 0,
                       "sizes must be non-negative: batch " + std::to_string(batch) + ", m " +
@@ -257,9 +256,9 @@ extern "C" MOPS_API int32_t mops_cpu_matmul(int32_t dtype, int64_t batch, int64_
         mops::require(a != nullptr && b != nullptr && out != nullptr, "a, b or out is NULL");
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::matmul<T>(batch, m, n, k, static_cast<const T *>(a), a_batch_stride,
-                            a_row_stride, a_col_stride, static_cast<const T *>(b), b_batch_stride,
-                            b_row_stride, b_col_stride, static_cast<T *>(out));
+            mops::matmul<T>(batch, m, n, k, static_cast<const T *>(a), a_batch_stride, a_row_stride,
+                            a_col_stride, static_cast<const T *>(b), b_batch_stride, b_row_stride,
+                            b_col_stride, static_cast<T *>(out));
         });
     });
 }

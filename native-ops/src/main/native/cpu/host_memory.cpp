@@ -27,12 +27,13 @@ extern "C" MOPS_API int32_t mops_cpu_host_alloc(int64_t bytes, int32_t zero, voi
             throw mops::Error(MOPS_ERR_OUT_OF_MEMORY,
                               "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
         }
-        const int64_t total = ((bytes + mops::kAlignment - 1) / mops::kAlignment + 1) *
-                              mops::kAlignment;
+        const int64_t total =
+            ((bytes + mops::kAlignment - 1) / mops::kAlignment + 1) * mops::kAlignment;
         void *block = std::aligned_alloc(mops::kAlignment, static_cast<size_t>(total));
         if (block == nullptr) {
-            throw mops::Error(MOPS_ERR_OUT_OF_MEMORY,
-                              "could not allocate " + std::to_string(bytes) + " bytes of host memory");
+            throw mops::Error(MOPS_ERR_OUT_OF_MEMORY, "could not allocate " +
+                                                          std::to_string(bytes) +
+                                                          " bytes of host memory");
         }
         std::memcpy(block, &bytes, sizeof bytes);
         char *data = static_cast<char *>(block) + mops::kAlignment;

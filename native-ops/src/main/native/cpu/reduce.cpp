@@ -24,7 +24,7 @@ void check_oni(const void *x, const void *out, int64_t outer, int64_t n, int64_t
 template <typename T>
 void reduce(int32_t op, const T *x, int64_t outer, int64_t n, int64_t inner, void *out) {
     const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) num_threads(threads_for(rows * n, 32768))
+#pragma omp parallel for schedule(static) num_threads(threads_for(rows *n, 32768))
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t o = r / inner;
         const int64_t j = r % inner;
@@ -69,7 +69,7 @@ void reduce(int32_t op, const T *x, int64_t outer, int64_t n, int64_t inner, voi
 template <typename T>
 void softmax(const T *x, int64_t outer, int64_t n, int64_t inner, bool log, T *out) {
     const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) num_threads(threads_for(rows * n, 32768))
+#pragma omp parallel for schedule(static) num_threads(threads_for(rows *n, 32768))
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t base = (r / inner) * n * inner + r % inner;
         float mx = -std::numeric_limits<float>::infinity();
@@ -89,10 +89,9 @@ void softmax(const T *x, int64_t outer, int64_t n, int64_t inner, bool log, T *o
     }
 }
 
-template <typename T>
-void cumsum(const T *x, int64_t outer, int64_t n, int64_t inner, T *out) {
+template <typename T> void cumsum(const T *x, int64_t outer, int64_t n, int64_t inner, T *out) {
     const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) num_threads(threads_for(rows * n, 32768))
+#pragma omp parallel for schedule(static) num_threads(threads_for(rows *n, 32768))
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t base = (r / inner) * n * inner + r % inner;
         if constexpr (is_floating<T>()) {
@@ -112,10 +111,10 @@ void cumsum(const T *x, int64_t outer, int64_t n, int64_t inner, T *out) {
 }
 
 template <typename T>
-void topk(const T *x, int64_t outer, int64_t n, int64_t inner, int64_t k, bool largest,
-          T *values, int64_t *indices) {
+void topk(const T *x, int64_t outer, int64_t n, int64_t inner, int64_t k, bool largest, T *values,
+          int64_t *indices) {
     const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) num_threads(threads_for(rows * n, 32768))
+#pragma omp parallel for schedule(static) num_threads(threads_for(rows *n, 32768))
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t o = r / inner;
         const int64_t j = r % inner;
@@ -129,7 +128,8 @@ void topk(const T *x, int64_t outer, int64_t n, int64_t inner, int64_t k, bool l
             const bool na = va != va;
             const bool nb = vb != vb;
             if (na || nb) {
-                return largest ? (na && !nb) || (na && nb && a < b) : (!na && nb) || (na && nb && a < b);
+                return largest ? (na && !nb) || (na && nb && a < b)
+                               : (!na && nb) || (na && nb && a < b);
             }
             if (va != vb) {
                 return largest ? va > vb : va < vb;
@@ -148,8 +148,8 @@ void topk(const T *x, int64_t outer, int64_t n, int64_t inner, int64_t k, bool l
 } // namespace
 } // namespace mops
 
-extern "C" MOPS_API int32_t mops_cpu_reduce(int32_t op, int32_t dtype, const void *x,
-                                            int64_t outer, int64_t n, int64_t inner, void *out) {
+extern "C" MOPS_API int32_t mops_cpu_reduce(int32_t op, int32_t dtype, const void *x, int64_t outer,
+                                            int64_t n, int64_t inner, void *out) {
     return mops::guarded("reduce", [&] {
         mops::check_oni(x, out, outer, n, inner);
         mops::require(op >= MOPS_RED_SUM && op <= MOPS_RED_ARGMIN,
@@ -161,8 +161,8 @@ extern "C" MOPS_API int32_t mops_cpu_reduce(int32_t op, int32_t dtype, const voi
     });
 }
 
-extern "C" MOPS_API int32_t mops_cpu_softmax(int32_t dtype, const void *x, int64_t outer,
-                                             int64_t n, int64_t inner, int32_t log, void *out) {
+extern "C" MOPS_API int32_t mops_cpu_softmax(int32_t dtype, const void *x, int64_t outer, int64_t n,
+                                             int64_t inner, int32_t log, void *out) {
     return mops::guarded("softmax", [&] {
         mops::check_oni(x, out, outer, n, inner);
         mops::dispatch_dtype(dtype, [&](auto tag) {
@@ -173,8 +173,8 @@ extern "C" MOPS_API int32_t mops_cpu_softmax(int32_t dtype, const void *x, int64
     });
 }
 
-extern "C" MOPS_API int32_t mops_cpu_cumsum(int32_t dtype, const void *x, int64_t outer,
-                                            int64_t n, int64_t inner, void *out) {
+extern "C" MOPS_API int32_t mops_cpu_cumsum(int32_t dtype, const void *x, int64_t outer, int64_t n,
+                                            int64_t inner, void *out) {
     return mops::guarded("cumsum", [&] {
         mops::check_oni(x, out, outer, n, inner);
         mops::dispatch_tensor_dtype(dtype, [&](auto tag) {
@@ -184,14 +184,14 @@ extern "C" MOPS_API int32_t mops_cpu_cumsum(int32_t dtype, const void *x, int64_
     });
 }
 
-extern "C" MOPS_API int32_t mops_cpu_topk(int32_t dtype, const void *x, int64_t outer,
-                                          int64_t n, int64_t inner, int64_t k, int32_t largest,
-                                          void *values, int64_t *indices) {
+extern "C" MOPS_API int32_t mops_cpu_topk(int32_t dtype, const void *x, int64_t outer, int64_t n,
+                                          int64_t inner, int64_t k, int32_t largest, void *values,
+                                          int64_t *indices) {
     return mops::guarded("topk", [&] {
         mops::check_oni(x, values, outer, n, inner);
         mops::require(indices != nullptr, "indices is NULL");
-        mops::require(k >= 1 && k <= n, "k = " + std::to_string(k) + " must be in [1, " +
-                                            std::to_string(n) + "]");
+        mops::require(k >= 1 && k <= n,
+                      "k = " + std::to_string(k) + " must be in [1, " + std::to_string(n) + "]");
         mops::dispatch_tensor_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
             mops::topk<T>(static_cast<const T *>(x), outer, n, inner, k, largest != 0,

@@ -31,7 +31,7 @@ extern "C" MOPS_API int32_t mops_cpu_take(int32_t dtype, const void *x, int64_t 
         const char *src = static_cast<const char *>(x);
         char *dst = static_cast<char *>(out);
         const int64_t rows = outer * count;
-#pragma omp parallel for schedule(static) num_threads(mops::threads_for(rows * inner, 65536))
+#pragma omp parallel for schedule(static) num_threads(mops::threads_for(rows *inner, 65536))
         for (int64_t r = 0; r < rows; ++r) {
             const int64_t o = r / count;
             int64_t v = indices[r % count];

@@ -76,7 +76,7 @@ typedef enum {
     MOPS_UN_SOFTPLUS = 9,
     MOPS_UN_SILU = 10,
     MOPS_UN_RELU = 11,
-    MOPS_UN_POW_SCALAR = 12, /* x ^ scalar */
+    MOPS_UN_POW_SCALAR = 12,  /* x ^ scalar */
     MOPS_UN_LOGICAL_NOT = 13, /* output bool */
     MOPS_UN_GELU = 14         /* exact (erf) GELU */
 } mops_unary_op;
@@ -139,8 +139,7 @@ MOPS_API int32_t mops_cpu_fill(int32_t dtype, void *dst, int64_t count, double v
  * floating-point dtype. scalar is the exponent of MOPS_UN_POW_SCALAR.
  */
 MOPS_API int32_t mops_cpu_unary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,
-                                const void *x, const int64_t *x_strides, double scalar,
-                                void *out);
+                                const void *x, const int64_t *x_strides, double scalar, void *out);
 
 /**
  * out = op(a, b) elementwise over the broadcast shape; a and b share one dtype and are
@@ -155,17 +154,17 @@ MOPS_API int32_t mops_cpu_binary(int32_t op, int32_t dtype, int32_t rank, const 
  * out = cond ? a : b over the shape; cond is bool, a and b share dtype; all addressed with
  * strides (0 where broadcast); out contiguous.
  */
-MOPS_API int32_t mops_cpu_where(int32_t dtype, int32_t rank, const int64_t *shape,
-                                const void *cond, const int64_t *cond_strides, const void *a,
-                                const int64_t *a_strides, const void *b,
-                                const int64_t *b_strides, void *out);
+MOPS_API int32_t mops_cpu_where(int32_t dtype, int32_t rank, const int64_t *shape, const void *cond,
+                                const int64_t *cond_strides, const void *a,
+                                const int64_t *a_strides, const void *b, const int64_t *b_strides,
+                                void *out);
 
 /**
  * Reduces the middle axis of a contiguous [outer, n, inner] array into [outer, inner]; sums
  * accumulate in double. out has x's dtype (int64 for argmax/argmin). n must be positive.
  */
-MOPS_API int32_t mops_cpu_reduce(int32_t op, int32_t dtype, const void *x, int64_t outer,
-                                 int64_t n, int64_t inner, void *out);
+MOPS_API int32_t mops_cpu_reduce(int32_t op, int32_t dtype, const void *x, int64_t outer, int64_t n,
+                                 int64_t inner, void *out);
 
 /** Softmax (log_softmax when log != 0) over the middle axis of a contiguous [outer, n, inner]. */
 MOPS_API int32_t mops_cpu_softmax(int32_t dtype, const void *x, int64_t outer, int64_t n,
