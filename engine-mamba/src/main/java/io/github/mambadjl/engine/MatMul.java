@@ -97,10 +97,18 @@ final class MatMul {
             MambaNDArray out =
                     MambaNDArray.allocate(
                             a.getManager(), new Shape(outShape), a.getDataType(), false);
+            long gemmBatch = count;
+            long gemmRows = m;
+            if (count > 1 && bStep == 0 && aStep == m * aMat[0]) {
+                // One shared right operand and rows that continue across the batch: a single
+                // taller product packs B once instead of once per batch entry.
+                gemmBatch = 1;
+                gemmRows = count * m;
+            }
             CpuTensorOps.matmul(
                     a.type(),
-                    count,
-                    m,
+                    gemmBatch,
+                    gemmRows,
                     n,
                     k,
                     aData.address(),
