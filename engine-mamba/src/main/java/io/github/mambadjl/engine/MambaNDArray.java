@@ -1138,6 +1138,63 @@ public class MambaNDArray extends NDArrayAdapter {
         return transpose(axes);
     }
 
+    /**
+     * Repeats each element {@code repeat} times along an axis ({@code repeat_interleave}), as the
+     * grouped-query attention and the grouped SSM parameters need.
+     *
+     * @param axis the axis
+     * @param repeat how many times each element appears
+     * @return the repeated array
+     */
+    @Override
+    public NDArray repeat(int axis, long repeat) {
+        long[] shape = dims();
+        int a = Strides.axis(axis, shape.length, "repeat");
+        if (repeat < 1) {
+            throw new IllegalArgumentException("repeat: repeat must be positive, got " + repeat);
+        }
+        long[] expanded = new long[shape.length + 1];
+        long[] expandedStrides = new long[shape.length + 1];
+        for (int i = 0, j = 0; i < expanded.length; i++) {
+            if (i == a + 1) {
+                expanded[i] = repeat;
+                expandedStrides[i] = 0;
+            } else {
+                expanded[i] = shape[j];
+                expandedStrides[i] = strides[j++];
+            }
+        }
+        long[] target = shape.clone();
+        target[a] *= repeat;
+        try (MambaNDArray copy = materialize(expanded, expandedStrides, dataType)) {
+            return copy.view(0, target, Strides.contiguous(target));
+        }
+    }
+
+    /**
+     * Returns a view of the same memory: this engine records no gradients.
+     *
+     * @return the view
+     */
+    @Override
+    public NDArray stopGradient() {
+        return view(0, dims(), strides);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray isNaN() {
+        return binary(Binary.NE, this, "isNaN");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray isInfinite() {
+        try (MambaNDArray magnitude = unary(Unary.ABS, 0)) {
+            return magnitude.binary(Binary.EQ, Double.POSITIVE_INFINITY, "isInfinite");
+        }
+    }
+
     /** {@inheritDoc} */
     @Override
     public NDArray broadcast(Shape target) {

@@ -322,6 +322,11 @@ class MambaOpsVsPyTorchTest {
         unary(x, a -> a.flatten(), 0);
         unary(x, a -> a.get(":, 0:1").broadcast(new Shape(4, 3, 5)), 0);
         unary(x, a -> a.transpose(1, 0, 2).duplicate(), 0);
+        unary(x, a -> a.repeat(1, 3), 0);
+        unary(x, a -> a.transpose(0, 2, 1).repeat(2, 2), 0);
+        unary(x, a -> a.stopGradient().mul(2), 0);
+        unary(x, a -> a.log().isNaN(), 0);
+        unary(x, a -> a.div(0).isInfinite(), 0);
     }
 
     @Test
