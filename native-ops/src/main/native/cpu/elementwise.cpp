@@ -88,6 +88,10 @@ void unary(int32_t op, int32_t rank, const int64_t *shape, const T *x, const int
                 run([](float v) { return v * v; });
             } else if (p == 0.5f) {
                 run([](float v) { return std::sqrt(v); });
+            } else if (p == -0.5f) { // RMSNorm's reciprocal square root
+                run([](float v) { return 1.0f / std::sqrt(v); });
+            } else if (p == -1.0f) {
+                run([](float v) { return 1.0f / v; });
             } else {
                 run([p](float v) { return std::pow(v, p); });
             }

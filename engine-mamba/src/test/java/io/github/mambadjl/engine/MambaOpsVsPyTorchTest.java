@@ -97,6 +97,8 @@ class MambaOpsVsPyTorchTest {
         unary(pos, a -> a.pow(3), TOL);
         unary(pos, a -> a.pow(-0.5), TOL);
         unary(pos, a -> a.pow(2), TOL);
+        unary(pos, a -> a.pow(0.5), TOL);
+        unary(pos, a -> a.pow(-1), TOL);
     }
 
     @Test
