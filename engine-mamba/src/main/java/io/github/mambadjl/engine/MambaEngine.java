@@ -39,8 +39,10 @@ public final class MambaEngine extends Engine {
             // Loads the CPU library and checks its ABI version.
             CpuKernels.buildInfo();
             return new MambaEngine();
-        } catch (UnsatisfiedLinkError e) {
-            throw new EngineException("The Mamba engine could not load its native library", e);
+        } catch (LinkageError e) {
+            // UnsatisfiedLinkError, or the failed initialisation of the JNA bindings
+            throw new EngineException(
+                    "The Mamba engine could not load its native library libmambaops.so", e);
         }
     }
 
