@@ -4,7 +4,7 @@
 #include "mambaops.h"
 #include "status.hpp"
 
-extern "C" MOPS_API int32_t mops_cpu_copy(void *dst, const void *src, int64_t bytes) {
+extern "C" MOPS_API int32_t mops_cpu_memcpy(void *dst, const void *src, int64_t bytes) {
     return mops::guarded("copy", [&] {
         mops::require(dst != nullptr && src != nullptr, "dst or src is NULL");
         mops::require(bytes >= 0, "bytes must not be negative");

@@ -368,7 +368,7 @@ MOPS_API int32_t mops_cpu_add_rms_norm(int32_t dtype, int64_t rows, int64_t hidd
  * Copies `bytes` bytes from src to dst (non-overlapping) with all OpenMP threads: the memory
  * floor that the kernel benchmarks are measured against.
  */
-MOPS_API int32_t mops_cpu_copy(void *dst, const void *src, int64_t bytes);
+MOPS_API int32_t mops_cpu_memcpy(void *dst, const void *src, int64_t bytes);
 
 /* ======================= SSM kernels, CPU (end) ========================= */
 

@@ -307,7 +307,7 @@ public final class CpuKernels {
                             + dst.describe()
                             + " does not fit");
         }
-        check(CpuLibrary.mops_cpu_copy(dst.pointer(), src.pointer(), bytes), "copy", "");
+        check(CpuLibrary.mops_cpu_memcpy(dst.pointer(), src.pointer(), bytes), "copy", "");
     }
 
     static void check(int status, String op, String shapes) {

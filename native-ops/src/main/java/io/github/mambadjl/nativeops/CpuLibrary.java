@@ -199,5 +199,5 @@ final class CpuLibrary {
             Pointer out,
             Pointer residualOut);
 
-    static native int mops_cpu_copy(Pointer dst, Pointer src, long bytes);
+    static native int mops_cpu_memcpy(Pointer dst, Pointer src, long bytes);
 }
