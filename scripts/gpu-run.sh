@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see scripts/gpu-prepare.sh): unpacks the Java runtime, runs every
-# JUnit test tagged `gpu`, then the GPU benchmarks if a benchmarks jar is present. Results go
-# to $OUT (the device tool brings them back).
+# JUnit test tagged `gpu` (MAMBADJL_GPU_TESTS selects classes by a regex, default all), then
+# the GPU benchmarks (MAMBADJL_JMH_ARGS, default `Gpu`; MAMBADJL_GPU_BENCH=0 skips them).
+# Results go to $OUT (the device tool brings them back).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -17,10 +18,11 @@ cp=${cp#:}
 "$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" \
   -jar .gpu/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path --include-tag gpu \
+  --include-classname "${MAMBADJL_GPU_TESTS:-.*}" \
   --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
 status=${PIPESTATUS[0]}
-if [[ -f .gpu/benchmarks.jar && "${MAMBADJL_GPU_BENCH:-1}" == 1 ]]; then
-  "$JAVA" -jar .gpu/benchmarks.jar -rf json -rff "$OUT/jmh-gpu.json" ${MAMBADJL_JMH_ARGS:-Gpu} \
+if [[ "${MAMBADJL_GPU_BENCH:-1}" == 1 ]]; then
+  "$JAVA" -cp "$cp" org.openjdk.jmh.Main -rf json -rff "$OUT/jmh-gpu.json" ${MAMBADJL_JMH_ARGS:-Gpu} \
     2>&1 | tee "$OUT/jmh-gpu.log"
 fi
 exit "$status"
