@@ -6,17 +6,24 @@
 # MAMBADJL_GPU_EXCLUDE names other artifacts (for example MAMBADJL_GPU_EXCLUDE=none).
 # Then call the device tool with carry [".gpu"] and the command
 #   bash scripts/gpu-run.sh
+#
+# Usage: scripts/gpu-prepare.sh [OUT_DIR]   (default .gpu, in the repository of the current
+# directory). The device tool sends the session's own checkout, not a second git worktree: from
+# a worktree, write into an ignored folder of that checkout, for example
+#   bash scripts/gpu-prepare.sh /work/main/.gpu-mine
+# then run with carry [".gpu-mine"] and MAMBADJL_GPU_DIR=.gpu-mine bash scripts/gpu-run.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=.gpu
+cd "$(git rev-parse --show-toplevel 2>/dev/null || echo "$(dirname "$0")/..")"
+out=${1:-.gpu}
+mkdir -p "$out" && out=$(cd "$out" && pwd)
 rm -rf "$out/classes" "$out/lib"
 mkdir -p "$out/classes" "$out/lib"
 ./mvnw -B -q -ntp package -DskipTests -Dnative.cuda=ON -Dspotless.check.skip=true
 ./mvnw -B -q -ntp dependency:copy-dependencies -DincludeScope=test \
   -DexcludeArtifactIds="pytorch-native-cpu,pytorch-engine,pytorch-jni,${MAMBADJL_GPU_EXCLUDE:-tokenizers}" \
-  -DexcludeGroupIds=io.github.mambadjl -DoutputDirectory="$PWD/$out/lib"
+  -DexcludeGroupIds=io.github.mambadjl -DoutputDirectory="$out/lib"
 ./mvnw -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
-  -DoutputDirectory="$PWD/$out/lib" -N
+  -DoutputDirectory="$out/lib" -N
 for m in native-ops api engine-mamba model-zoo examples jmh; do
   for kind in classes test-classes; do
     if [[ -d "$m/target/$kind" ]]; then

@@ -2,21 +2,23 @@
 # Runs on the GPU machine (see scripts/gpu-prepare.sh): unpacks the Java runtime, runs every
 # JUnit test tagged `gpu` (MAMBADJL_GPU_TESTS selects classes by a regex, default all), then
 # the GPU benchmarks (MAMBADJL_JMH_ARGS, default `Gpu`; MAMBADJL_GPU_BENCH=0 skips them).
-# Results go to $OUT (the device tool brings them back).
+# Results go to $OUT (the device tool brings them back). MAMBADJL_GPU_DIR names the carried
+# folder that gpu-prepare.sh filled (default .gpu).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
+GPU_DIR=${MAMBADJL_GPU_DIR:-.gpu}
 mkdir -p "$OUT" /tmp/rt
-tar xzf .gpu/jre.tgz -C /tmp/rt
+tar xzf "$GPU_DIR"/jre.tgz -C /tmp/rt
 JAVA=/tmp/rt/jre/bin/java
 export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 cp=""
-for d in .gpu/classes/*/classes .gpu/classes/*/test-classes; do cp="$cp:$d"; done
-for j in .gpu/lib/*.jar; do cp="$cp:$j"; done
+for d in "$GPU_DIR"/classes/*/classes "$GPU_DIR"/classes/*/test-classes; do cp="$cp:$d"; done
+for j in "$GPU_DIR"/lib/*.jar; do cp="$cp:$j"; done
 cp=${cp#:}
 "$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" \
-  -jar .gpu/lib/junit-platform-console-standalone-*.jar execute \
+  -jar "$GPU_DIR"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path --include-tag gpu \
   --include-classname "${MAMBADJL_GPU_TESTS:-.*}" \
   --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
