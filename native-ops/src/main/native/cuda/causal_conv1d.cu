@@ -4,7 +4,7 @@
 // contiguous:
 //  - time contiguous ([b, d, l]): a block owns TIME_TILE steps of one (batch, channel) row; the
 //    tile and its width - 1 steps of history are staged in shared memory; thread i loads and
-//    computes the steps 8i .. 8i + 7, with 16-byte vector loads and stores where the row is
+//    computes the steps 16i .. 16i + 15, with 16-byte vector loads and stores where the row is
 //    contiguous and aligned;
 //  - otherwise ([b, l, d]): a block owns THREADS consecutive channels of one batch and
 //    CHANNEL_TILE steps; each thread walks its channel with a register window, so every load
@@ -21,7 +21,7 @@ namespace mops {
 namespace {
 
 constexpr int THREADS = 128;
-constexpr int PER_THREAD = 8;
+constexpr int PER_THREAD = 16;
 constexpr int TIME_TILE = THREADS * PER_THREAD;
 constexpr int CHANNEL_TILE = 64;
 constexpr int MAX_HIST = 3;
@@ -65,14 +65,15 @@ __global__ void __launch_bounds__(THREADS)
     // s_x[LEAD + j] = x[t0 + j]; the MAX_HIST slots before it hold the history
     constexpr int LEAD = MAX_HIST + 1;
     __shared__ __align__(16) float s_x[LEAD + TIME_TILE];
-    const int64_t row = static_cast<int64_t>(blockIdx.x) / tiles;
-    const int64_t t0 = (static_cast<int64_t>(blockIdx.x) % tiles) * TIME_TILE;
-    const int64_t b = row / a.dim;
-    const int64_t d = row % a.dim;
+    // the launch keeps the block count below 2^31, so 32-bit divisions suffice
+    const uint32_t row = blockIdx.x / static_cast<uint32_t>(tiles);
+    const int64_t t0 = static_cast<int64_t>(blockIdx.x % static_cast<uint32_t>(tiles)) * TIME_TILE;
+    const int64_t b = row / static_cast<uint32_t>(a.dim);
+    const int64_t d = row % static_cast<uint32_t>(a.dim);
     const int hist = a.width - 1;
     const T *xr = a.x + b * a.xs_b + d * a.xs_d;
     const bool full = t0 + TIME_TILE <= a.seqlen;
-    const int first = threadIdx.x * PER_THREAD; // this thread's steps: first .. first + 7
+    const int first = threadIdx.x * PER_THREAD; // this thread's steps: first .. first + 15
     float v[PER_THREAD];
     if (full && a.xs_t == 1 && vector_ok(xr + t0)) {
 #pragma unroll
@@ -92,8 +93,11 @@ __global__ void __launch_bounds__(THREADS)
             v[m] = t < a.seqlen ? to_float(xr[t * a.xs_t]) : 0.0f;
         }
     }
-    *reinterpret_cast<float4 *>(&s_x[LEAD + first]) = make_float4(v[0], v[1], v[2], v[3]);
-    *reinterpret_cast<float4 *>(&s_x[LEAD + first + 4]) = make_float4(v[4], v[5], v[6], v[7]);
+#pragma unroll
+    for (int q = 0; q < PER_THREAD; q += 4) {
+        *reinterpret_cast<float4 *>(&s_x[LEAD + first + q]) =
+            make_float4(v[q], v[q + 1], v[q + 2], v[q + 3]);
+    }
     if (threadIdx.x < hist) {
         s_x[LEAD - 1 - threadIdx.x] = padded_x(a, xr, row, t0 - 1 - threadIdx.x, hist);
     }

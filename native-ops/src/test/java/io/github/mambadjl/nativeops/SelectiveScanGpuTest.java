@@ -6,9 +6,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The CUDA selective scan and its state update: the same cases as {@link SelectiveScanCpuTest}, run
- * on the GPU, plus shapes that cross the kernel's blocks (64 rows of one batch and group for N 16),
- * its 32-step (16 for N above 128) shared-memory tiles and its lane layouts (1 to 32 lanes per
- * row).
+ * on the GPU, plus shapes that cross the kernel's blocks (32 rows of one batch and group for N 16),
+ * its shared-memory tiles (8 to 32 steps), its lane layouts (1 to 32 lanes per row) and the
+ * single-step kernel (length 1).
  */
 @Tag("gpu")
 class SelectiveScanGpuTest extends SelectiveScanCpuTest {
@@ -33,7 +33,9 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
         "1, 70, 65, 128, 1, false, true, true, false, FLOAT32",
         "1, 9, 33, 256, 1, true, false, true, true, FLOAT16",
         "3, 66, 40, 64, 3, true, true, true, false, FLOAT32",
-        "2, 40, 50, 5, 4, false, false, true, false, FLOAT32"
+        "2, 40, 50, 5, 4, false, false, true, false, FLOAT32",
+        "2, 70, 1, 16, 2, true, true, true, false, BFLOAT16",
+        "1, 8, 1, 200, 1, false, true, true, true, FLOAT32"
     })
     void gpuBlocksAndTilesMatchOracle(
             int batch,
