@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see scripts/gpu-prepare.sh): unpacks the Java runtime, runs every
-# JUnit test tagged `gpu` (MAMBADJL_GPU_TESTS selects classes by a regex, default all), then
+# JUnit test tagged `gpu` except `realshapes` (MAMBADJL_GPU_TAGS: another JUnit tag expression;
+# MAMBADJL_GPU_TESTS selects classes by a regex; MAMBADJL_JAVA_OPTS adds JVM options), then
 # the GPU benchmarks (MAMBADJL_JMH_ARGS, default `Gpu`; MAMBADJL_GPU_BENCH=0 skips them).
 # Results go to $OUT (the device tool brings them back). MAMBADJL_GPU_DIR names the carried
 # folder that gpu-prepare.sh filled (default .gpu).
@@ -17,9 +18,9 @@ cp=""
 for d in "$GPU_DIR"/classes/*/classes "$GPU_DIR"/classes/*/test-classes; do cp="$cp:$d"; done
 for j in "$GPU_DIR"/lib/*.jar; do cp="$cp:$j"; done
 cp=${cp#:}
-"$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" \
+"$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" ${MAMBADJL_JAVA_OPTS:-} \
   -jar "$GPU_DIR"/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$cp" --scan-class-path --include-tag gpu \
+  --class-path "$cp" --scan-class-path --include-tag "${MAMBADJL_GPU_TAGS:-gpu & !realshapes}" \
   --include-classname "${MAMBADJL_GPU_TESTS:-.*}" \
   --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
 status=${PIPESTATUS[0]}
