@@ -1,11 +1,11 @@
-// Mamba-2 SSD and its one-step update on the GPU: the scan recurrence of selective_scan.cu with
-// one decay per head (rows are (batch, head, head channel); dt, B and C are shared by the rows
-// of a head and read through the cache). chunk_size is checked, not used: there is no chunked
-// matrix-form evaluation yet.
+// Mamba-2 SSD and its one-step update on the GPU: sequences take the chunked matrix form of
+// ssd_chunked.cu (chunks of chunk_size steps); single steps (seqlen 1, and the state update) take
+// the memory-bound one-step kernel of selective_scan.cu with one decay per head.
 #include "cuda_check.cuh"
 #include "mambaops.h"
 #include "scan_cuda.cuh"
 #include "scan_params.hpp"
+#include "ssd_chunked.cuh"
 #include "status.hpp"
 
 extern "C" MOPS_API int32_t mops_cuda_ssd(
@@ -17,12 +17,15 @@ extern "C" MOPS_API int32_t mops_cuda_ssd(
     int32_t softplus, float dt_min, float dt_max, const float *initial_states, float *final_states,
     void *out, const int64_t *out_strides) {
     return mops::guarded("cuda_ssd", [&] {
-        mops::run_scan_cuda(mops::ssd_params(dtype, batch, seqlen, nheads, headdim, ngroups, dstate,
-                                             chunk_size, x, x_strides, dt, dt_strides, A, B,
-                                             B_strides, C, C_strides, D, d_per_channel, z,
-                                             z_strides, dt_bias, softplus, dt_min, dt_max,
-                                             initial_states, final_states, out, out_strides),
-                            static_cast<cudaStream_t>(stream));
+        const mops::ScanParams p = mops::ssd_params(
+            dtype, batch, seqlen, nheads, headdim, ngroups, dstate, chunk_size, x, x_strides, dt,
+            dt_strides, A, B, B_strides, C, C_strides, D, d_per_channel, z, z_strides, dt_bias,
+            softplus, dt_min, dt_max, initial_states, final_states, out, out_strides);
+        if (seqlen == 1) {
+            mops::run_scan_cuda(p, static_cast<cudaStream_t>(stream));
+        } else {
+            mops::run_ssd_chunked_cuda(p, chunk_size, static_cast<cudaStream_t>(stream));
+        }
     });
 }
 
