@@ -1,0 +1,63 @@
+package io.github.mambadjl.zoo;
+
+import ai.djl.Model;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.nn.BlockFactory;
+import io.github.mambadjl.checkpoint.Checkpoint;
+import io.github.mambadjl.model.CausalLM;
+import io.github.mambadjl.model.MambaBlockFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The block factory of the zoo: on an engine that cannot read a checkpoint itself (PyTorch, and any
+ * other but {@code Mamba}) it builds the {@link CausalLM} of the checkpoint directory and loads its
+ * weights, as the api's {@link MambaBlockFactory} does, but writes nothing into the directory (the
+ * zoo's models load with the option {@code hasParameter=false}, so no DJL {@code .params} marker is
+ * needed and the Hugging Face cache keeps only repository files). On the {@code Mamba} engine it
+ * returns {@code null}: that engine's {@code Model.load} reads the checkpoint directory.
+ *
+ * <p>Arguments: {@code dataType} (a DJL {@link DataType} name, applied to the model before its
+ * weights are loaded, on every engine) and {@code outputHiddenStates}.
+ */
+public final class ZooBlockFactory implements BlockFactory {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The name of the engine that loads checkpoint directories itself. */
+    public static final String MAMBA_ENGINE = "Mamba";
+
+    /** {@inheritDoc} */
+    @Override
+    public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
+            throws IOException {
+        Object type = arguments.get(ZooArguments.DATA_TYPE);
+        if (type != null) {
+            model.setDataType(parseDataType(type.toString()));
+        }
+        if (MAMBA_ENGINE.equals(model.getNDManager().getEngine().getEngineName())) {
+            return null;
+        }
+        try (Checkpoint checkpoint = Checkpoint.open(modelPath)) {
+            CausalLM lm = CausalLM.fromConfig(checkpoint.config());
+            lm.loadWeights(checkpoint, model.getNDManager(), model.getDataType());
+            Object hidden = arguments.get(MambaBlockFactory.OUTPUT_HIDDEN_STATES);
+            lm.setOutputHiddenStates(hidden != null && Boolean.parseBoolean(hidden.toString()));
+            return lm;
+        }
+    }
+
+    static DataType parseDataType(String name) {
+        String n = name.trim().toUpperCase(Locale.ROOT);
+        for (DataType t : new DataType[] {DataType.FLOAT32, DataType.FLOAT16, DataType.BFLOAT16}) {
+            if (t.name().equals(n)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException(
+                "dataType '" + name + "' is not a weight type; use float32, float16 or bfloat16");
+    }
+}
