@@ -3,6 +3,7 @@ package io.github.mambadjl.zoo;
 import ai.djl.ndarray.types.DataType;
 import io.github.mambadjl.hub.HubSettings;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -21,10 +22,17 @@ public final class ZooArguments {
     public static final String TRANSLATOR_FACTORY = "translatorFactory";
 
     /**
-     * Argument: the data type of the weights, a DJL {@link DataType} name such as {@code float32}
-     * or {@code bfloat16} (default: the zoo entry's, {@code float32} for other repositories).
+     * Argument: the data type of the weights, a DJL {@link DataType} name ({@code float32}, {@code
+     * float16} or {@code bfloat16}); default: {@link #DEFAULT_DATA_TYPE}.
      */
     public static final String DATA_TYPE = "dataType";
+
+    /**
+     * Argument set by the zoo: the entry's data type, used when {@link #DATA_TYPE} is not given and
+     * the engine can compute in it ({@code bfloat16} becomes {@code float32} on PyTorch, whose DJL
+     * 0.35.1 binding aborts the JVM on bfloat16 conversions).
+     */
+    public static final String DEFAULT_DATA_TYPE = "defaultDataType";
 
     /**
      * Argument: the {@link HubSettings} object the tokenizer fallback is downloaded with (set by
@@ -58,7 +66,7 @@ public final class ZooArguments {
         Map<String, Object> map = new HashMap<>();
         map.put(BLOCK_FACTORY, ZooBlockFactory.class.getName());
         map.put(TRANSLATOR_FACTORY, TextGenerationTranslatorFactory.class.getName());
-        map.put(DATA_TYPE, dataType.name().toLowerCase(java.util.Locale.ROOT));
+        map.put(DEFAULT_DATA_TYPE, dataType.name().toLowerCase(Locale.ROOT));
         map.put(HUB_SETTINGS, settings);
         return map;
     }

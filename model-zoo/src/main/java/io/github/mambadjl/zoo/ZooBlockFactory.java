@@ -21,7 +21,9 @@ import java.util.Map;
  * returns {@code null}: that engine's {@code Model.load} reads the checkpoint directory.
  *
  * <p>Arguments: {@code dataType} (a DJL {@link DataType} name, applied to the model before its
- * weights are loaded, on every engine) and {@code outputHiddenStates}.
+ * weights are loaded, on every engine; bfloat16 is refused on PyTorch, whose DJL 0.35.1 binding
+ * aborts the JVM on bfloat16 conversions), {@code defaultDataType} (the zoo entry's, used without
+ * {@code dataType}; bfloat16 becomes float32 on PyTorch) and {@code outputHiddenStates}.
  */
 public final class ZooBlockFactory implements BlockFactory {
 
@@ -30,15 +32,15 @@ public final class ZooBlockFactory implements BlockFactory {
     /** The name of the engine that loads checkpoint directories itself. */
     public static final String MAMBA_ENGINE = "Mamba";
 
+    private static final String PYTORCH_ENGINE = "PyTorch";
+
     /** {@inheritDoc} */
     @Override
     public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
             throws IOException {
-        Object type = arguments.get(ZooArguments.DATA_TYPE);
-        if (type != null) {
-            model.setDataType(parseDataType(type.toString()));
-        }
-        if (MAMBA_ENGINE.equals(model.getNDManager().getEngine().getEngineName())) {
+        String engine = model.getNDManager().getEngine().getEngineName();
+        model.setDataType(dataType(engine, arguments));
+        if (MAMBA_ENGINE.equals(engine)) {
             return null;
         }
         try (Checkpoint checkpoint = Checkpoint.open(modelPath)) {
@@ -48,6 +50,33 @@ public final class ZooBlockFactory implements BlockFactory {
             lm.setOutputHiddenStates(hidden != null && Boolean.parseBoolean(hidden.toString()));
             return lm;
         }
+    }
+
+    /**
+     * Returns the data type to load the weights in on an engine: the argument {@code dataType},
+     * else {@code defaultDataType} (bfloat16 read as float32 on PyTorch), else float32.
+     *
+     * @param engine the engine name
+     * @param arguments the Criteria arguments
+     * @return the data type
+     * @throws IllegalArgumentException for an unknown type, or bfloat16 asked of PyTorch
+     */
+    static DataType dataType(String engine, Map<String, ?> arguments) {
+        boolean pytorch = PYTORCH_ENGINE.equals(engine);
+        Object asked = arguments.get(ZooArguments.DATA_TYPE);
+        if (asked != null) {
+            DataType type = parseDataType(asked.toString());
+            if (pytorch && type == DataType.BFLOAT16) {
+                throw new IllegalArgumentException(
+                        "dataType bfloat16 is not available on the PyTorch engine (DJL 0.35.1's"
+                                + " binding aborts the JVM on bfloat16 conversions); use float32"
+                                + " or float16, or the Mamba engine");
+            }
+            return type;
+        }
+        Object def = arguments.get(ZooArguments.DEFAULT_DATA_TYPE);
+        DataType type = def == null ? DataType.FLOAT32 : parseDataType(def.toString());
+        return pytorch && type == DataType.BFLOAT16 ? DataType.FLOAT32 : type;
     }
 
     static DataType parseDataType(String name) {

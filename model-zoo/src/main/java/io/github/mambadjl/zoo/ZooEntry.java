@@ -104,7 +104,8 @@ public final class ZooEntry {
 
     /**
      * Returns the data type the zoo loads the weights in unless the argument {@code dataType} says
-     * otherwise.
+     * otherwise ({@code bfloat16} is read as {@code float32} on the PyTorch engine, see {@link
+     * ZooBlockFactory}).
      *
      * @return the default data type
      */

@@ -290,12 +290,21 @@ class ZooCriteriaTest {
         try (ZooModel<String, String> model =
                         text(url, String.class)
                                 .optArgument("maxNewTokens", 12)
-                                .optArgument("dataType", "float32")
                                 .build()
                                 .loadModel();
                 Predictor<String, String> p = model.newPredictor()) {
             assertEquals(g.expectedText(), p.predict(g.promptText()));
+            assertEquals(DataType.FLOAT32, model.getDataType(), "bfloat16 entry on PyTorch");
         }
+        IllegalArgumentException bf16 =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                text(url, String.class)
+                                        .optArgument("dataType", "bfloat16")
+                                        .build()
+                                        .loadModel());
+        assertTrue(bf16.getMessage().contains("PyTorch"), bf16.getMessage());
     }
 
     @Test
