@@ -83,6 +83,22 @@ class ZooCriteriaTest {
     }
 
     @Test
+    void groupAndArtifactIdsFindTheZooLoader() throws Exception {
+        Criteria<String, String> criteria =
+                Criteria.builder()
+                        .setTypes(String.class, String.class)
+                        .optGroupId(MambaModelZoo.GROUP_ID)
+                        .optArtifactId("mamba-130m-hf")
+                        .optEngine("PyTorch")
+                        .optArgument("maxNewTokens", 12)
+                        .build();
+        try (ZooModel<String, String> model = criteria.loadModel();
+                Predictor<String, String> p = model.newPredictor()) {
+            assertEquals(mamba.expectedText(), p.predict(mamba.promptText()));
+        }
+    }
+
+    @Test
     void hfUrlGeneratesAndStopsAtTheEndOfSequence() throws Exception {
         hub.addRepo("acme/mamba2-tiny", ZooFixtures.repo("mamba2-tiny", true));
         ZooFixtures.Golden g = new ZooFixtures.Golden("mamba2-tiny");
