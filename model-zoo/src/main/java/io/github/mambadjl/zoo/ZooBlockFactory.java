@@ -32,6 +32,9 @@ public final class ZooBlockFactory implements BlockFactory {
     /** The name of the engine that loads checkpoint directories itself. */
     public static final String MAMBA_ENGINE = "Mamba";
 
+    /** The Mamba engine's load option (or model property) naming the weights' data type. */
+    public static final String MAMBA_DTYPE = "dtype";
+
     private static final String PYTORCH_ENGINE = "PyTorch";
 
     /** {@inheritDoc} */
@@ -39,8 +42,12 @@ public final class ZooBlockFactory implements BlockFactory {
     public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
             throws IOException {
         String engine = model.getNDManager().getEngine().getEngineName();
-        model.setDataType(dataType(engine, arguments));
+        DataType type = dataType(engine, arguments);
+        model.setDataType(type);
         if (MAMBA_ENGINE.equals(engine)) {
+            if (arguments.get(MAMBA_DTYPE) == null) {
+                model.setProperty(MAMBA_DTYPE, type.name().toLowerCase(Locale.ROOT));
+            }
             return null;
         }
         try (Checkpoint checkpoint = Checkpoint.open(modelPath)) {
