@@ -99,17 +99,21 @@ class ZooCriteriaTest {
 
     @Test
     void hfUrlGeneratesAndStopsAtTheEndOfSequence() throws Exception {
-        hub.addRepo("acme/mamba2-tiny", ZooFixtures.repo("mamba2-tiny", true));
+        FakeHub.Repo repo = hub.addRepo("acme/mamba2-tiny", ZooFixtures.repo("mamba2-tiny", true));
         ZooFixtures.Golden g = new ZooFixtures.Golden("mamba2-tiny");
         assertEquals(9, g.newTokens.length);
         assertEquals(0, g.newTokens[8]);
-        try (ZooModel<String, String> model =
-                        text("hf://acme/mamba2-tiny", String.class)
-                                .optArgument("maxNewTokens", 12)
-                                .build()
-                                .loadModel();
-                Predictor<String, String> p = model.newPredictor()) {
-            assertEquals(g.expectedText(), p.predict(g.promptText()));
+        for (String url :
+                new String[] {"hf://acme/mamba2-tiny", "hf://acme/mamba2-tiny@" + repo.commit()}) {
+            try (ZooModel<String, String> model =
+                            text(url, String.class)
+                                    .optArgument("maxNewTokens", 12)
+                                    .build()
+                                    .loadModel();
+                    Predictor<String, String> p = model.newPredictor()) {
+                assertEquals(g.expectedText(), p.predict(g.promptText()), url);
+                assertTrue(model.getModelPath().endsWith(repo.commit()), url);
+            }
         }
     }
 
