@@ -67,9 +67,14 @@ public class TextGenerationTranslatorFactory implements TranslatorFactory {
         return TYPES;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>When the translator cannot be made (no tokenizer, a bad generation argument), the model is
+     * closed before the exception is thrown: DJL's loader would otherwise leave it loaded. DJL
+     * reports the failure as a {@code ModelNotFoundException} whose cause says what was wrong.
+     */
     @Override
-    @SuppressWarnings("unchecked")
     public <I, O> Translator<I, O> newInstance(
             Class<I> input, Class<O> output, Model model, Map<String, ?> arguments)
             throws TranslateException {
@@ -77,6 +82,18 @@ public class TextGenerationTranslatorFactory implements TranslatorFactory {
             throw new IllegalArgumentException(
                     "Unsupported types " + input + " -> " + output + "; supported: " + TYPES);
         }
+        try {
+            return create(output, model, arguments);
+        } catch (TranslateException | RuntimeException e) {
+            // DJL's model loader drops the model it loaded when the translator cannot be made
+            model.close();
+            throw e;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <I, O> Translator<I, O> create(
+            Class<O> output, Model model, Map<String, ?> arguments) throws TranslateException {
         CausalLM lm = causalLm(model);
         Path dir = model.getModelPath();
         HuggingFaceTokenizer tokenizer;
