@@ -39,6 +39,13 @@ final class CudaBackend implements Backend {
      * @throws IllegalArgumentException for an index that does not exist
      */
     static CudaBackend of(int deviceId) {
+        if (deviceId >= 0 && deviceId < DEVICES.length) {
+            synchronized (DEVICES) {
+                if (DEVICES[deviceId] != null) {
+                    return DEVICES[deviceId];
+                }
+            }
+        }
         CudaTensorOps.requireAvailable("The Mamba engine's gpu(" + deviceId + ")");
         int count = CudaTensorOps.deviceCount();
         if (deviceId < 0 || deviceId >= count || deviceId >= DEVICES.length) {

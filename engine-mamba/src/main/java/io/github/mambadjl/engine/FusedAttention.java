@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Causal grouped-query attention over a KV cache, as Bamba's attention layers compute it after
- * the (partial) rotary embedding: on a GPU one fused flash-style kernel that never stores the
- * {@code qLen x kvLen} scores; on the CPU the same result from the engine's native operations.
+ * Causal grouped-query attention over a KV cache, as Bamba's attention layers compute it after the
+ * (partial) rotary embedding: on a GPU one fused flash-style kernel that never stores the {@code
+ * qLen x kvLen} scores; on the CPU the same result from the engine's native operations.
  */
 public final class FusedAttention {
 

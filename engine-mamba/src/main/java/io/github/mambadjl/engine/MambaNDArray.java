@@ -105,7 +105,7 @@ public class MambaNDArray extends NDArrayAdapter {
      */
     @Override
     public Device getDevice() {
-        return backend().device();
+        return isClosed ? manager.getDevice() : memory.backend().device();
     }
 
     /** {@inheritDoc} */

@@ -43,8 +43,8 @@ final class CpuAndGpu implements AutoCloseable {
     }
 
     /**
-     * Asserts that a GPU result equals the CPU one in shape, type and values (integers and
-     * booleans exactly, floating point within {@code tolerance * max(1, |expected|)}).
+     * Asserts that a GPU result equals the CPU one in shape, type and values (integers and booleans
+     * exactly, floating point within {@code tolerance * max(1, |expected|)}).
      */
     static void assertSame(NDArray cpuResult, NDArray gpuResult, double tolerance) {
         assertInstanceOf(MambaNDArray.class, gpuResult);

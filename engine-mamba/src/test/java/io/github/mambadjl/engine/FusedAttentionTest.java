@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 class FusedAttentionTest {
 
     /** Causal GQA attention in float64: q [b,hq,lq,d], k/v [b,hkv,lk,d], row-major. */
-    static double[] oracle(
-            float[] q, float[] k, float[] v, int[] dims, long offset, double scale) {
+    static double[] oracle(float[] q, float[] k, float[] v, int[] dims, long offset, double scale) {
         int b = dims[0];
         int hq = dims[1];
         int hkv = dims[2];

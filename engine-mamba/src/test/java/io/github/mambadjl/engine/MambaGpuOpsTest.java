@@ -289,7 +289,11 @@ class MambaGpuOpsTest {
             binary(x, wide, (p, q) -> p.matMul(q.get(new NDIndex("::2, ::2"))), tol);
             NDArray[] big = e.uniform(-1, 1, t, 512, 768);
             NDArray[] weight = e.uniform(-1, 1, t, 1536, 768);
-            binary(big, weight, (p, q) -> p.matMul(q.transpose()), t == DataType.FLOAT32 ? 1e-4 : 4 * ulps(t));
+            binary(
+                    big,
+                    weight,
+                    (p, q) -> p.matMul(q.transpose()),
+                    t == DataType.FLOAT32 ? 1e-4 : 4 * ulps(t));
         }
     }
 
@@ -320,8 +324,7 @@ class MambaGpuOpsTest {
         long blocks = MambaNDManager.deviceBlocksInUse(0);
         NDArray[] w = e.uniform(-1, 1, DataType.FLOAT32, 10, 4);
         NDArray bad = e.onGpu(e.cpu.create(new long[] {1, 10}, new Shape(2)));
-        NativeOpException ex =
-                assertThrows(NativeOpException.class, () -> w[1].take(bad));
+        NativeOpException ex = assertThrows(NativeOpException.class, () -> w[1].take(bad));
         assertEquals(Status.INVALID_ARGUMENT, ex.getStatus());
         assertTrue(ex.getMessage().contains("index 10 at position 1"), ex.getMessage());
         NDArray[] other = e.uniform(-1, 1, DataType.FLOAT32, 10, 4);
