@@ -29,7 +29,7 @@ final class CpuAndGpu implements AutoCloseable {
     NDArray[] uniform(float low, float high, DataType type, long... shape) {
         NDArray c;
         try (NDArray f = cpu.randomUniform(low, high, new Shape(shape))) {
-            c = type == DataType.BOOLEAN ? f.gt((low + high) / 2) : f.toType(type, false);
+            c = type == DataType.BOOLEAN ? f.gt((low + high) / 2) : f.toType(type, true);
         }
         return new NDArray[] {c, onGpu(c)};
     }

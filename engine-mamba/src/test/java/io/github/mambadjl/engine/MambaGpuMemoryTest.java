@@ -33,7 +33,9 @@ class MambaGpuMemoryTest {
             NDArray view = big.get("0:2");
             assertEquals(bytes + 512 * MIB, MambaNDManager.deviceBytesInUse(0));
             big.close();
-            assertEquals(0f, view.sum().getFloat()); // the view keeps the memory alive
+            try (NDArray sum = view.sum()) { // the view keeps the memory alive
+                assertEquals(0f, sum.getFloat());
+            }
             assertEquals(blocks + 1, MambaNDManager.deviceBlocksInUse(0));
         }
         assertEquals(bytes, MambaNDManager.deviceBytesInUse(0));
