@@ -13,6 +13,7 @@ import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -20,8 +21,14 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import io.github.mambadjl.nativeops.NativeOpException;
 import io.github.mambadjl.nativeops.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -339,5 +346,34 @@ class MambaGpuOpsTest {
         assertTrue(mixed.getMessage().contains("different devices"), mixed.getMessage());
         binary(w, other, NDArray::add, 0);
         binary(w, other, (p, q) -> p.get(new NDIndex("3:5")).add(q.get(new NDIndex("0:2"))), 0);
+    }
+
+    @Test
+    void threadsSharingTheDeviceStreamGetTheSerialResults() throws Exception {
+        NDArray[] x = e.uniform(-1, 1, DataType.FLOAT32, 16, 256);
+        NDArray[] w = e.uniform(-0.1f, 0.1f, DataType.FLOAT32, 512, 256);
+        Supplier<float[]> forward =
+                () -> {
+                    try (NDManager m = e.gpu.newSubManager()) {
+                        NDArray h = x[1].matMul(w[1].transpose());
+                        h.attach(m);
+                        NDArray y = h.getNDArrayInternal().swish(1f).logSoftmax(-1);
+                        y.attach(m);
+                        return y.cumSum(1).toFloatArray();
+                    }
+                };
+        float[] serial = forward.get();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<float[]>> results = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                results.add(pool.submit(forward::get));
+            }
+            for (Future<float[]> r : results) {
+                assertArrayEquals(serial, r.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }
