@@ -5,8 +5,10 @@
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 
 #include "engine_common.cuh"
 #include "mambaops.h"
@@ -159,6 +161,24 @@ LtHandle handle_for(CublasLt &lt) {
     return lt.handles[device];
 }
 
+/**
+ * The algorithm chosen for one problem: the heuristic query costs tens of microseconds, more than
+ * a decoding step's small GEMM, so its answer is kept per device, shapes, layouts and alignments.
+ */
+using AlgoKey =
+    std::tuple<int, int, int, int64_t, int64_t, int64_t, int64_t, int, uint64_t, uint64_t, int64_t,
+               int64_t, int, uint64_t, uint64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t>;
+
+struct AlgoCache {
+    std::mutex mutex;
+    std::map<AlgoKey, LtHeuristic> entries;
+};
+
+AlgoCache &algo_cache() {
+    static AlgoCache *cache = new AlgoCache();
+    return *cache;
+}
+
 /** Descriptors destroyed at the end of a scope. */
 struct Descriptors {
     const CublasLt &lt;
@@ -279,12 +299,34 @@ bool try_matmul(CublasLt &lt, cudaStream_t s, int32_t dtype, int64_t batch, int6
     lt_check(lt, lt.pref_set(d.pref, kPrefAlignC, &align_d, sizeof align_d), "set ALIGNMENT_C");
     lt_check(lt, lt.pref_set(d.pref, kPrefAlignD, &align_d, sizeof align_d), "set ALIGNMENT_D");
     LtHandle handle = handle_for(lt);
+    int device = 0;
+    MOPS_CUDA_CHECK(cudaGetDevice(&device));
+    const AlgoKey key{device,  dtype,   compute, batch,   m,       n,      k,
+                      bo.op,   bo.rows, bo.cols, bo.ld,   bbs,     ao.op,  ao.rows,
+                      ao.cols, ao.ld,   abs_,    align_x, align_y, align_d};
     LtHeuristic result{};
-    int found = 0;
-    LtStatus st = lt.heuristic(handle, d.desc, d.layouts[0], d.layouts[1], d.layouts[2],
-                               d.layouts[2], d.pref, 1, &result, &found);
-    if (st != 0 || found == 0) {
-        return false;
+    bool cached = false;
+    {
+        AlgoCache &cache = algo_cache();
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        auto it = cache.entries.find(key);
+        if (it != cache.entries.end()) {
+            result = it->second;
+            cached = true;
+        }
+    }
+    if (!cached) {
+        int found = 0;
+        LtStatus st = lt.heuristic(handle, d.desc, d.layouts[0], d.layouts[1], d.layouts[2],
+                                   d.layouts[2], d.pref, 1, &result, &found);
+        if (st != 0 || found == 0) {
+            return false;
+        }
+        AlgoCache &cache = algo_cache();
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        if (cache.entries.size() < 4096) {
+            cache.entries.emplace(key, result);
+        }
     }
     PoolBuffer ws(s, static_cast<int64_t>(result.workspaceSize));
     const float alpha = 1.0f;
