@@ -23,6 +23,10 @@ struct AttentionArgs {
     int64_t q_heads, kv_heads, q_len, kv_len, head_dim, q_offset;
     float scale;
     int64_t qs[4], ks[4], vs[4], os[4];
+    int64_t splits;    // key ranges processed by separate blocks (1: no split)
+    int64_t split_len; // keys per range, a multiple of kTile
+    float *part_acc;   // [splits, batch, q_heads, q_len, head_dim] unnormalised outputs
+    float *part_ml;    // [splits, batch, q_heads, q_len, 2] running max and sum
 };
 
 __device__ __forceinline__ float warp_max(float v) {
@@ -52,7 +56,8 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
     const int warp = threadIdx.x / 32;
     const int64_t group = p.q_heads / p.kv_heads;
     const int64_t rows = group * p.q_len;
-    const int64_t b = blockIdx.z;
+    const int64_t b = blockIdx.z / p.splits;
+    const int64_t split = blockIdx.z % p.splits;
     const int64_t g = blockIdx.y;
     // Rows are ordered position-major so that a block's rows share their causal extent.
     const int64_t row = static_cast<int64_t>(blockIdx.x) * kRows + warp;
@@ -60,7 +65,9 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
     const int64_t pos = valid ? row / group : 0;
     const int64_t head = g * group + (valid ? row % group : 0);
     const int64_t last_row = min(rows - 1, static_cast<int64_t>(blockIdx.x) * kRows + kRows - 1);
-    const int64_t key_end = min(p.kv_len, p.q_offset + last_row / group + 1);
+    const int64_t key_begin = split * p.split_len;
+    const int64_t key_end =
+        min(min(p.kv_len, p.q_offset + last_row / group + 1), key_begin + p.split_len);
     const int64_t limit = p.q_offset + pos; // keys 0..limit are visible to this row
 
     const T *qrow = q + b * p.qs[0] + head * p.qs[1] + pos * p.qs[2];
@@ -75,7 +82,7 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
     float l = 0.0f;
     const T *kbase = k + b * p.ks[0] + g * p.ks[1];
     const T *vbase = v + b * p.vs[0] + g * p.vs[1];
-    for (int64_t t0 = 0; t0 < key_end; t0 += kTile) {
+    for (int64_t t0 = key_begin; t0 < key_end; t0 += kTile) {
         __syncthreads(); // the previous tile is consumed (and qs is written)
         for (int64_t e = threadIdx.x; e < kTile * d; e += blockDim.x) {
             const int64_t j = e / d;
@@ -122,7 +129,22 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
         }
         m = m_new;
     }
-    if (valid) {
+    if (valid && p.splits > 1) {
+        // partial result of this key range: combined by attention_combine
+        const int64_t batch = gridDim.z / p.splits;
+        const int64_t index = ((split * batch + b) * p.q_heads + head) * p.q_len + pos;
+        float *pa = p.part_acc + index * d;
+        for (int t = 0; t < DPL; ++t) {
+            const int64_t c = lane + 32 * t;
+            if (c < d) {
+                pa[c] = acc[t];
+            }
+        }
+        if (lane == 0) {
+            p.part_ml[index * 2] = m;
+            p.part_ml[index * 2 + 1] = l;
+        }
+    } else if (valid) {
         T *orow = out + b * p.os[0] + head * p.os[1] + pos * p.os[2];
         const float inv = 1.0f / l;
         for (int t = 0; t < DPL; ++t) {
@@ -134,12 +156,65 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
     }
 }
 
+/** Merges the key ranges: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M). */
+template <typename T> __global__ void attention_combine(AttentionArgs p, int64_t batch, T *out) {
+    const int64_t d = p.head_dim;
+    const int64_t rows = batch * p.q_heads * p.q_len;
+    const int64_t total = rows * d;
+    for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < total;
+         e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t row = e / d;
+        const int64_t c = e % d;
+        float mx = -INFINITY;
+        for (int64_t s = 0; s < p.splits; ++s) {
+            mx = fmaxf(mx, p.part_ml[(s * rows + row) * 2]);
+        }
+        float sum = 0.0f;
+        float value = 0.0f;
+        for (int64_t s = 0; s < p.splits; ++s) {
+            const float ms = p.part_ml[(s * rows + row) * 2];
+            if (ms == -INFINITY) {
+                continue; // no key of this range is visible to the row
+            }
+            const float w = expf(ms - mx);
+            sum += p.part_ml[(s * rows + row) * 2 + 1] * w;
+            value += p.part_acc[(s * rows + row) * d + c] * w;
+        }
+        const int64_t pos = row % p.q_len;
+        const int64_t head = (row / p.q_len) % p.q_heads;
+        const int64_t b = row / (p.q_len * p.q_heads);
+        out[b * p.os[0] + head * p.os[1] + pos * p.os[2] + c] = from_float<T>(value / sum);
+    }
+}
+
+int64_t row_blocks(const AttentionArgs &a) {
+    return ((a.q_heads / a.kv_heads) * a.q_len + kRows - 1) / kRows;
+}
+
+/**
+ * Key ranges per (rows, KV head, batch entry): one query (decoding) over a long cache gives too
+ * few blocks to fill the GPU, so the keys are split into ranges of at least 128 whose partial
+ * softmax results are merged afterwards (flash-decoding), aiming at about 4 blocks per SM.
+ */
+int64_t choose_splits(const AttentionArgs &a, int64_t batch, int sms) {
+    const int64_t blocks = row_blocks(a) * a.kv_heads * batch;
+    const int64_t want = (4 * static_cast<int64_t>(sms) + blocks - 1) / blocks;
+    const int64_t by_length = a.kv_len / 128;
+    int64_t splits = want < by_length ? want : by_length;
+    if (splits > 64) {
+        splits = 64;
+    }
+    if (splits * batch > 65535) {
+        splits = 65535 / batch;
+    }
+    return splits < 2 ? 1 : splits;
+}
+
 template <typename T, int DPL>
 void launch(cudaStream_t s, const AttentionArgs &a, int64_t batch, const void *q, const void *k,
             const void *v, void *out) {
-    const int64_t rows = (a.q_heads / a.kv_heads) * a.q_len;
-    const dim3 grid(static_cast<unsigned int>((rows + kRows - 1) / kRows),
-                    static_cast<unsigned int>(a.kv_heads), static_cast<unsigned int>(batch));
+    const dim3 grid(static_cast<unsigned int>(row_blocks(a)), static_cast<unsigned int>(a.kv_heads),
+                    static_cast<unsigned int>(batch * a.splits));
     const size_t shared = sizeof(float) * (2 * kTile * (a.head_dim + 1) + kRows * a.head_dim);
     auto kernel = attention_kernel<T, DPL>;
     if (shared > 48 * 1024) {
@@ -149,6 +224,12 @@ void launch(cudaStream_t s, const AttentionArgs &a, int64_t batch, const void *q
     kernel<<<grid, kRows * 32, shared, s>>>(a, static_cast<const T *>(q), static_cast<const T *>(k),
                                             static_cast<const T *>(v), static_cast<T *>(out));
     MOPS_CUDA_CHECK_LAUNCH("attention_kernel");
+    if (a.splits > 1) {
+        const int64_t total = batch * a.q_heads * a.q_len * a.head_dim;
+        attention_combine<T>
+            <<<blocks_for(total, 256), 256, 0, s>>>(a, batch, static_cast<T *>(out));
+        MOPS_CUDA_CHECK_LAUNCH("attention_combine");
+    }
 }
 
 } // namespace
@@ -195,6 +276,24 @@ extern "C" MOPS_API int32_t mops_cuda_attention(
             a.ks[i] = k_strides[i];
             a.vs[i] = v_strides[i];
             a.os[i] = out_strides[i];
+        }
+        a.splits = 1;
+        a.split_len = kv_len;
+        int device = 0;
+        MOPS_CUDA_CHECK(cudaGetDevice(&device));
+        int sms = 0;
+        MOPS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+        const int64_t splits = choose_splits(a, batch, sms);
+        const int64_t rows = batch * q_heads * q_len;
+        // partial results of the key ranges (one byte each when not split)
+        PoolBuffer part_acc(s, splits > 1 ? splits * rows * head_dim * 4 : 1);
+        PoolBuffer part_ml(s, splits > 1 ? splits * rows * 2 * 4 : 1);
+        if (splits > 1) {
+            const int64_t per = (kv_len + splits - 1) / splits;
+            a.split_len = (per + kTile - 1) / kTile * kTile;
+            a.splits = (kv_len + a.split_len - 1) / a.split_len;
+            a.part_acc = static_cast<float *>(part_acc.get());
+            a.part_ml = static_cast<float *>(part_ml.get());
         }
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
