@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see scripts/gpu-prepare.sh): unpacks the Java runtime, runs every
-# JUnit test tagged `gpu`, then the GPU benchmarks if a benchmarks jar is present. Results go
-# to $OUT (the device tool brings them back).
+# JUnit test tagged `gpu` except `realshapes` (MAMBADJL_GPU_TAGS: another JUnit tag expression;
+# MAMBADJL_GPU_TESTS selects classes by a regex; MAMBADJL_JAVA_OPTS adds JVM options), then
+# the GPU benchmarks (MAMBADJL_JMH_ARGS, default `Gpu`; MAMBADJL_GPU_BENCH=0 skips them).
+# Results go to $OUT (the device tool brings them back). MAMBADJL_GPU_DIR names the carried
+# folder that gpu-prepare.sh filled (default .gpu).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
+GPU_DIR=${MAMBADJL_GPU_DIR:-.gpu}
 mkdir -p "$OUT" /tmp/rt
-tar xzf .gpu/jre.tgz -C /tmp/rt
+tar xzf "$GPU_DIR"/jre.tgz -C /tmp/rt
 JAVA=/tmp/rt/jre/bin/java
 export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 cp=""
-for d in .gpu/classes/*/classes .gpu/classes/*/test-classes; do cp="$cp:$d"; done
-for j in .gpu/lib/*.jar; do cp="$cp:$j"; done
+for d in "$GPU_DIR"/classes/*/classes "$GPU_DIR"/classes/*/test-classes; do cp="$cp:$d"; done
+for j in "$GPU_DIR"/lib/*.jar; do cp="$cp:$j"; done
 cp=${cp#:}
-"$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" \
-  -jar .gpu/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$cp" --scan-class-path --include-tag gpu \
+"$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" ${MAMBADJL_JAVA_OPTS:-} \
+  -jar "$GPU_DIR"/lib/junit-platform-console-standalone-*.jar execute \
+  --class-path "$cp" --scan-class-path --include-tag "${MAMBADJL_GPU_TAGS:-gpu & !realshapes}" \
+  --include-classname "${MAMBADJL_GPU_TESTS:-.*}" \
   --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
 status=${PIPESTATUS[0]}
-if [[ -f .gpu/benchmarks.jar && "${MAMBADJL_GPU_BENCH:-1}" == 1 ]]; then
-  "$JAVA" -jar .gpu/benchmarks.jar -rf json -rff "$OUT/jmh-gpu.json" ${MAMBADJL_JMH_ARGS:-Gpu} \
+if [[ "${MAMBADJL_GPU_BENCH:-1}" == 1 ]]; then
+  "$JAVA" -cp "$cp" org.openjdk.jmh.Main -rf json -rff "$OUT/jmh-gpu.json" ${MAMBADJL_JMH_ARGS:-Gpu} \
     2>&1 | tee "$OUT/jmh-gpu.log"
 fi
 exit "$status"

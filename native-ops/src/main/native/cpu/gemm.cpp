@@ -1,7 +1,8 @@
 // Engine ops: batched GEMM on the CPU. Panels of A (MR rows) and B (NR columns) are packed into
 // float32 (converting the dtype and absorbing any strides), then a register-blocked MR x NR
 // micro-kernel (AVX2/FMA when the CPU has it, portable C++ otherwise) accumulates over KC-deep
-// slices. Work is split over (row block, column group) tasks with OpenMP.
+// slices. Work is split over (row block, column group) tasks with OpenMP. A few rows (decoding)
+// take the unpacked path of gemv.hpp instead.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -11,6 +12,7 @@
 #include <immintrin.h>
 #endif
 
+#include "gemv.hpp"
 #include "mambaops.h"
 #include "status.hpp"
 #include "tensor_types.hpp"
@@ -222,7 +224,11 @@ void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t 
         for (int64_t s = 0; s < batch; ++s) {
             float *c = std::is_same<T, float>::value ? reinterpret_cast<float *>(out + s * m * n)
                                                      : cbuf.data();
-            gemm_one(kernel, m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c, bpack);
+            if (m > GEMV_MAX_ROWS ||
+                !gemv_rows(m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c)) {
+                gemm_one(kernel, m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c,
+                         bpack);
+            }
             if (!std::is_same<T, float>::value) {
                 T *o = out + s * m * n;
                 for (int64_t i = 0; i < m * n; ++i) {

@@ -246,7 +246,10 @@ public final class CausalLM extends ShapedBlock {
         }
         TokenEmbedding head = lmHead == null ? embedding : lmHead;
         NDArray weight = ps.getValue(head.weight(), h.getDevice(), training);
-        NDArray logits = h.matMul(weight.transpose());
+        NDArray headT = weight.transpose();
+        // the view belongs to this call, not to the model's manager that holds the weight
+        headT.attach(h.getManager());
+        NDArray logits = h.matMul(headT);
         if (weight.getShape().get(0) != config.vocabSize()) {
             logits = logits.get("..., 0:{}", config.vocabSize());
         }
@@ -263,7 +266,12 @@ public final class CausalLM extends ShapedBlock {
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         LanguageModelOutput out =
                 forward(ps, inputs.get(0), mask, null, outputHiddenStates, training);
-        NDList list = new NDList(out.logits());
+        NDArray logits = out.logits();
+        if (logits.getDataType() != DataType.FLOAT32) {
+            // the contract of the Criteria output: float32 logits whatever the weights' dtype
+            logits = logits.toType(DataType.FLOAT32, false);
+        }
+        NDList list = new NDList(logits);
         list.addAll(out.hiddenStates());
         return list;
     }
@@ -325,12 +333,27 @@ public final class CausalLM extends ShapedBlock {
      * @throws IllegalStateException if a parameter already holds an array
      */
     public void loadWeights(Checkpoint checkpoint, NDManager manager, DataType dataType) {
+        loadWeights(checkpoint, t -> t.toNDArray(manager, dataType));
+    }
+
+    /**
+     * Loads every parameter from a checkpoint, by name, creating each array with the given reader
+     * (an engine that places weights its own way: another dtype per tensor, straight from the
+     * mapped file). The names and shapes are checked as {@link #loadWeights(Checkpoint, NDManager,
+     * DataType)} does; on failure every array already read is closed and no parameter is set.
+     *
+     * @param checkpoint the open checkpoint
+     * @param reader creates the parameter array of one tensor (the checkpoint may be closed
+     *     afterwards, so the array must own its data)
+     * @throws IllegalArgumentException if a weight is missing or has the wrong shape
+     * @throws IllegalStateException if a parameter already holds an array
+     */
+    public void loadWeights(Checkpoint checkpoint, Function<TensorData, NDArray> reader) {
         loadWeights(
                 checkpoint::contains,
                 checkpoint::tensor,
                 "the checkpoint in " + checkpoint.directory(),
-                manager,
-                dataType);
+                reader);
     }
 
     /**
@@ -343,15 +366,18 @@ public final class CausalLM extends ShapedBlock {
      * @param dataType the data type of the parameters
      */
     public void loadWeights(TensorSource source, NDManager manager, DataType dataType) {
-        loadWeights(source::contains, source::tensor, source.toString(), manager, dataType);
+        loadWeights(
+                source::contains,
+                source::tensor,
+                source.toString(),
+                t -> t.toNDArray(manager, dataType));
     }
 
     private void loadWeights(
             Predicate<String> contains,
             Function<String, TensorData> lookup,
             String origin,
-            NDManager manager,
-            DataType dataType) {
+            Function<TensorData, NDArray> reader) {
         Map<String, Parameter> params = namedParameters();
         Map<String, NDArray> loaded = new LinkedHashMap<>();
         try {
@@ -395,7 +421,7 @@ public final class CausalLM extends ShapedBlock {
                                     + expected
                                     + "; the config and the weights disagree");
                 }
-                loaded.put(name, tensor.toNDArray(manager, dataType));
+                loaded.put(name, reader.apply(tensor));
             }
         } catch (RuntimeException ex) {
             loaded.values().forEach(NDArray::close);

@@ -118,7 +118,7 @@ public final class Mamba extends SequenceBlock {
         SsmKernels kernels = SsmKernels.of(x);
         NDArray cw = Ops.value(ps, convWeight, x, training);
         NDArray cb = Ops.value(ps, convBias, x, training);
-        NDArray a = Ops.value(ps, aLog, x, training).exp().neg();
+        NDArray a = Ops.stateMatrix(ps, aLog, x, training);
         NDArray skip = Ops.value(ps, d, x, training);
         NDArray dtBias = Ops.value(ps, dtProjBias, x, training);
         boolean step = cache != null && !cache.isEmpty() && length == 1;

@@ -119,7 +119,7 @@ public final class Mamba2 extends SequenceBlock {
         SsmKernels kernels = SsmKernels.of(x);
         NDArray cw = Ops.value(ps, convWeight, x, training);
         NDArray cb = Ops.value(ps, convBias, x, training);
-        NDArray a = Ops.value(ps, aLog, x, training).exp().neg();
+        NDArray a = Ops.stateMatrix(ps, aLog, x, training);
         NDArray skip = Ops.value(ps, d, x, training);
         NDArray bias = Ops.value(ps, dtBias, x, training);
         boolean step = cache != null && !cache.isEmpty() && length == 1;

@@ -18,6 +18,17 @@ final class Ops {
         return p == null ? null : ps.getValue(p, like.getDevice(), training);
     }
 
+    /**
+     * Returns {@code A = -exp(A_log)}, owned by the manager of {@code x}: an operation on a
+     * parameter would otherwise leave its result with the model's manager, growing it on every
+     * forward.
+     */
+    static NDArray stateMatrix(ParameterStore ps, Parameter aLog, NDArray x, boolean training) {
+        NDArray decay = value(ps, aLog, x, training).exp();
+        decay.attach(x.getManager());
+        return decay.neg();
+    }
+
     static NDArray linear(
             ParameterStore ps, NDArray x, Parameter weight, Parameter bias, boolean training) {
         NDArray w = value(ps, weight, x, training);

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import io.github.mambadjl.kernel.SsmKernels;
 
 /**
  * Root-mean-square normalisation over the last axis with a learned scale ({@code weight}), as the
@@ -15,10 +16,12 @@ import ai.djl.util.PairList;
 public final class RmsNorm extends ShapedBlock {
 
     private final float eps;
+    private final long size;
     private final Parameter weight;
 
     private RmsNorm(Builder builder) {
         this.eps = builder.eps;
+        this.size = builder.size;
         weight =
                 declare(
                         Ops.of(
@@ -47,8 +50,8 @@ public final class RmsNorm extends ShapedBlock {
      */
     public NDArray forward(ParameterStore parameterStore, NDArray x, boolean training) {
         NDArray w = parameterStore.getValue(weight, x.getDevice(), training);
-        NDArray meanSquare = x.square().mean(new int[] {-1}, true);
-        return x.div(meanSquare.add(eps).sqrt()).mul(w);
+        // an ungated norm over one group of all channels: one fused kernel on engines that have it
+        return SsmKernels.of(x).gatedRmsNorm(x, null, w, eps, (int) size, true);
     }
 
     /** {@inheritDoc} */

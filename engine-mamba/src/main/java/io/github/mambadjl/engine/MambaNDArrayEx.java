@@ -314,7 +314,12 @@ public class MambaNDArrayEx implements NDArrayEx {
     public NDList embedding(NDArray input, NDArray weight, SparseFormat sparse) {
         MambaNDArray w = array.operand(weight, "embedding");
         try {
-            return new NDList(MambaNDArrayIndexer.take(w, input, 0));
+            MambaNDArray out = MambaNDArrayIndexer.take(w, input, 0);
+            // the embeddings belong to the caller of this step, not to the weight's manager
+            if (input instanceof MambaNDArray) {
+                out.attach(input.getManager());
+            }
+            return new NDList(out);
         } finally {
             if (w != weight) {
                 w.close();

@@ -46,7 +46,11 @@ class CpuTensorOpsTest {
         "3, 13, 33, 300, true, false",
         "2, 100, 17, 513, false, true",
         "1, 1, 2100, 64, true, false",
-        "2, 97, 40, 260, true, true"
+        "2, 97, 40, 260, true, true",
+        "1, 3, 1030, 77, true, false",
+        "2, 4, 515, 37, false, true",
+        "1, 2, 3, 9, false, false",
+        "3, 1, 9, 300, true, true"
     })
     void matmulMatchesFloat64Oracle(
             int batch, int m, int n, int k, boolean transposedB, boolean sharedB) {

@@ -1,0 +1,397 @@
+package io.github.mambadjl.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.mambadjl.kernel.KernelOutput;
+import io.github.mambadjl.kernel.SsmKernels;
+import io.github.mambadjl.nativeops.CausalConv1dArgs;
+import io.github.mambadjl.nativeops.CausalConv1dUpdateArgs;
+import io.github.mambadjl.nativeops.CpuKernels;
+import io.github.mambadjl.nativeops.NativeTensor;
+import io.github.mambadjl.nativeops.RmsNormGatedArgs;
+import io.github.mambadjl.nativeops.SelectiveScanArgs;
+import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
+import io.github.mambadjl.nativeops.SsdArgs;
+import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
+
+/**
+ * The {@link SsmKernels} of the {@code Mamba} engine: each method is one call of a fused CPU kernel
+ * of {@code libmambaops} ({@link CpuKernels}), reading the arrays in place through their strides.
+ *
+ * <p>Inputs in the storage dtype (float32, float16 or bfloat16, the dtype of the first input) are
+ * read with any strides; the state matrix, skips, biases and states are read as float32 and
+ * contiguous, converted only when they are not. Every state this class returns is float32 (the
+ * kernels keep states in float32 whatever the storage dtype), and a state passed in is never
+ * modified: the one-step methods update a copy.
+ */
+public final class MambaSsmKernels implements SsmKernels {
+
+    /** The single instance. */
+    public static final MambaSsmKernels INSTANCE = new MambaSsmKernels();
+
+    private MambaSsmKernels() {}
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput causalConv1d(
+            NDArray x, NDArray weight, NDArray bias, NDArray state, boolean silu) {
+        requireRank("causalConv1d", "x", x, 3);
+        try (KernelArgs k = new KernelArgs("causalConv1d", x)) {
+            Shape s = x.getShape();
+            long width = width("causalConv1d", weight, s.get(1));
+            MambaNDArray out = k.outputLike(x, k.storage());
+            MambaNDArray finalState =
+                    k.output(new Shape(s.get(0), s.get(1), width - 1), DataType.FLOAT32);
+            try {
+                CpuKernels.causalConv1d(
+                        new CausalConv1dArgs(
+                                k.strided(x),
+                                k.contiguous(weight),
+                                k.contiguous(bias),
+                                k.float32(state),
+                                KernelArgs.tensor(finalState),
+                                KernelArgs.tensor(out),
+                                silu));
+            } catch (RuntimeException e) {
+                out.close();
+                finalState.close();
+                throw e;
+            }
+            return new KernelOutput(out, finalState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput causalConv1dUpdate(
+            NDArray x, NDArray weight, NDArray bias, NDArray state, boolean silu) {
+        requireRank("causalConv1dUpdate", "x", x, 2);
+        requireState("causalConv1dUpdate", state);
+        try (KernelArgs k = new KernelArgs("causalConv1dUpdate", x)) {
+            MambaNDArray out = k.output(x.getShape(), k.storage());
+            MambaNDArray newState = k.stateCopy(state);
+            try {
+                CpuKernels.causalConv1dUpdate(
+                        new CausalConv1dUpdateArgs(
+                                k.strided(x),
+                                k.contiguous(weight),
+                                k.contiguous(bias),
+                                KernelArgs.tensor(newState),
+                                KernelArgs.tensor(out),
+                                silu));
+            } catch (RuntimeException e) {
+                out.close();
+                newState.close();
+                throw e;
+            }
+            return new KernelOutput(out, newState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput selectiveScan(
+            NDArray u,
+            NDArray delta,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus,
+            NDArray state) {
+        requireRank("selectiveScan", "u", u, 3);
+        requireRank("selectiveScan", "A", a, 2);
+        try (KernelArgs k = new KernelArgs("selectiveScan", u)) {
+            Shape s = u.getShape();
+            MambaNDArray out = k.outputLike(u, k.storage());
+            MambaNDArray finalState =
+                    k.output(new Shape(s.get(0), s.get(1), a.getShape().get(1)), DataType.FLOAT32);
+            try {
+                CpuKernels.selectiveScan(
+                        new SelectiveScanArgs(
+                                k.strided(u),
+                                k.strided(delta),
+                                k.float32(a),
+                                k.strided(k.grouped(b, 4)),
+                                k.strided(k.grouped(c, 4)),
+                                k.float32(d),
+                                k.strided(z),
+                                k.float32(deltaBias),
+                                deltaSoftplus,
+                                k.float32(state),
+                                KernelArgs.tensor(finalState),
+                                KernelArgs.tensor(out)));
+            } catch (RuntimeException e) {
+                out.close();
+                finalState.close();
+                throw e;
+            }
+            return new KernelOutput(out, finalState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput selectiveStateUpdate(
+            NDArray state,
+            NDArray u,
+            NDArray delta,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus) {
+        requireRank("selectiveStateUpdate", "u", u, 2);
+        requireState("selectiveStateUpdate", state);
+        try (KernelArgs k = new KernelArgs("selectiveStateUpdate", u)) {
+            MambaNDArray out = k.output(u.getShape(), k.storage());
+            MambaNDArray newState = k.stateCopy(state);
+            try {
+                CpuKernels.selectiveStateUpdate(
+                        new SelectiveStateUpdateArgs(
+                                KernelArgs.tensor(newState),
+                                k.strided(u),
+                                k.strided(delta),
+                                k.float32(a),
+                                k.strided(k.grouped(b, 3)),
+                                k.strided(k.grouped(c, 3)),
+                                k.float32(d),
+                                k.strided(z),
+                                k.float32(deltaBias),
+                                deltaSoftplus,
+                                KernelArgs.tensor(out)));
+            } catch (RuntimeException e) {
+                out.close();
+                newState.close();
+                throw e;
+            }
+            return new KernelOutput(out, newState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput ssdChunkScan(
+            NDArray x,
+            NDArray dt,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            int chunkSize,
+            NDArray d,
+            NDArray z,
+            NDArray dtBias,
+            boolean dtSoftplus,
+            float dtMin,
+            float dtMax,
+            NDArray state) {
+        requireRank("ssdChunkScan", "x", x, 4);
+        requireRank("ssdChunkScan", "B", b, 4);
+        if (chunkSize <= 0) {
+            throw new IllegalArgumentException(
+                    "ssdChunkScan: chunkSize must be positive, got " + chunkSize);
+        }
+        try (KernelArgs k = new KernelArgs("ssdChunkScan", x)) {
+            Shape s = x.getShape();
+            MambaNDArray out = k.outputLike(x, k.storage());
+            MambaNDArray finalState =
+                    k.output(
+                            new Shape(s.get(0), s.get(2), s.get(3), b.getShape().get(3)),
+                            DataType.FLOAT32);
+            try {
+                CpuKernels.ssd(
+                        new SsdArgs(
+                                k.strided(x),
+                                k.strided(dt),
+                                k.float32(a),
+                                k.strided(b),
+                                k.strided(c),
+                                k.float32(d),
+                                k.strided(z),
+                                k.float32(dtBias),
+                                dtSoftplus,
+                                dtMin,
+                                dtMax,
+                                chunkSize,
+                                k.float32(state),
+                                KernelArgs.tensor(finalState),
+                                KernelArgs.tensor(out)));
+            } catch (RuntimeException e) {
+                out.close();
+                finalState.close();
+                throw e;
+            }
+            return new KernelOutput(out, finalState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public KernelOutput ssdStep(
+            NDArray state,
+            NDArray x,
+            NDArray dt,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray dtBias,
+            boolean dtSoftplus,
+            float dtMin,
+            float dtMax) {
+        requireRank("ssdStep", "x", x, 3);
+        requireState("ssdStep", state);
+        try (KernelArgs k = new KernelArgs("ssdStep", x)) {
+            MambaNDArray out = k.output(x.getShape(), k.storage());
+            MambaNDArray newState = k.stateCopy(state);
+            try {
+                CpuKernels.ssdStateUpdate(
+                        new SsdStateUpdateArgs(
+                                KernelArgs.tensor(newState),
+                                k.strided(x),
+                                k.strided(dt),
+                                k.float32(a),
+                                k.strided(b),
+                                k.strided(c),
+                                k.float32(d),
+                                k.strided(z),
+                                k.float32(dtBias),
+                                dtSoftplus,
+                                dtMin,
+                                dtMax,
+                                KernelArgs.tensor(out)));
+            } catch (RuntimeException e) {
+                out.close();
+                newState.close();
+                throw e;
+            }
+            return new KernelOutput(out, newState);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray gatedRmsNorm(
+            NDArray x,
+            NDArray z,
+            NDArray weight,
+            float eps,
+            int groupSize,
+            boolean normBeforeGate) {
+        Shape shape = x.getShape();
+        if (shape.dimension() == 0) {
+            throw new IllegalArgumentException("gatedRmsNorm: x must have at least one axis");
+        }
+        long channels = shape.get(shape.dimension() - 1);
+        if (groupSize <= 0 || channels % groupSize != 0) {
+            throw new IllegalArgumentException(
+                    "gatedRmsNorm: groupSize "
+                            + groupSize
+                            + " must be positive and divide the "
+                            + channels
+                            + " channels of x "
+                            + shape);
+        }
+        if (z != null && !z.getShape().equals(shape)) {
+            throw new IllegalArgumentException(
+                    "gatedRmsNorm: z " + z.getShape() + " must have the shape of x " + shape);
+        }
+        long rows = channels == 0 ? 0 : shape.size() / channels;
+        try (KernelArgs k = new KernelArgs("gatedRmsNorm", x)) {
+            MambaNDArray out = k.output(shape, k.storage());
+            try {
+                CpuKernels.rmsNormGated(
+                        new RmsNormGatedArgs(
+                                rows(k, x, rows, channels),
+                                z == null ? null : rows(k, z, rows, channels),
+                                k.contiguous(weight),
+                                groupSize,
+                                eps,
+                                normBeforeGate,
+                                KernelArgs.tensor(out)
+                                        .view(
+                                                0,
+                                                rowShape(rows, channels),
+                                                new long[] {channels, 1})));
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Views {@code [..., channels]} as {@code [rows, channels]} with a row stride, without a copy
+     * when the leading axes collapse into one and the channels are contiguous.
+     */
+    private static NativeTensor rows(KernelArgs k, NDArray array, long rows, long channels) {
+        NativeTensor t = k.strided(array);
+        long[] dims = t.shape();
+        int last = dims.length - 1;
+        boolean innerContiguous = dims[last] <= 1 || t.stride(last) == 1;
+        long rowStride = channels;
+        boolean collapses = innerContiguous;
+        long expected = -1;
+        for (int i = last - 1; i >= 0 && collapses; i--) {
+            if (dims[i] == 1) {
+                continue;
+            }
+            if (expected < 0) {
+                rowStride = t.stride(i);
+                expected = rowStride * dims[i];
+            } else if (t.stride(i) == expected) {
+                expected *= dims[i];
+            } else {
+                collapses = false;
+            }
+        }
+        if (!collapses) {
+            t = k.contiguous(array);
+            rowStride = channels;
+        }
+        return t.view(0, rowShape(rows, channels), new long[] {rowStride, 1});
+    }
+
+    private static long[] rowShape(long rows, long channels) {
+        return new long[] {rows, channels};
+    }
+
+    private static long width(String op, NDArray weight, long channels) {
+        Shape ws = weight.getShape();
+        long width = ws.get(ws.dimension() - 1);
+        if (ws.get(0) != channels || ws.size() != channels * width) {
+            throw new IllegalArgumentException(
+                    op
+                            + ": weight "
+                            + ws
+                            + " must be [channels, width] or [channels, 1, width] with "
+                            + channels
+                            + " channels");
+        }
+        return width;
+    }
+
+    private static void requireRank(String op, String name, NDArray array, int rank) {
+        if (array == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is required");
+        }
+        if (array.getShape().dimension() != rank) {
+            throw new IllegalArgumentException(
+                    op + ": " + name + " must have rank " + rank + ", got " + array.getShape());
+        }
+    }
+
+    private static void requireState(String op, NDArray state) {
+        if (state == null) {
+            throw new IllegalArgumentException(
+                    op + ": the state is required (run the sequence kernel first)");
+        }
+    }
+}
