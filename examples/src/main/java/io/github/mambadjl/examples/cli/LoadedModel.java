@@ -15,6 +15,7 @@ import io.github.mambadjl.hub.RepoId;
 import io.github.mambadjl.hub.SnapshotDownloader;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.model.MambaBlockFactory;
+import io.github.mambadjl.nativeops.CudaKernels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,7 +142,10 @@ public final class LoadedModel implements AutoCloseable {
         if (!options.gpu()) {
             return Device.cpu();
         }
-        int gpus = Engine.getEngine(options.engine()).getGpuCount();
+        int gpus =
+                options.engine().equals("Mamba")
+                        ? (CudaKernels.isAvailable() ? CudaKernels.deviceCount() : 0)
+                        : Engine.getEngine(options.engine()).getGpuCount();
         if (gpus == 0) {
             throw new CliException(
                     "--device gpu: the "

@@ -20,7 +20,7 @@ public record ModelOptions(String model, String engine, boolean gpu, String dtyp
     public static final Set<String> VALUE_OPTIONS = Set.of("model", "engine", "device", "dtype");
 
     /** The engine used when {@code --engine} is not given. */
-    public static final String DEFAULT_ENGINE = "PyTorch";
+    public static final String DEFAULT_ENGINE = "Mamba";
 
     /**
      * Reads the options.

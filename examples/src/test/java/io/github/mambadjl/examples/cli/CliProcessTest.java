@@ -67,6 +67,31 @@ class CliProcessTest {
     }
 
     @Test
+    void bothEnginesWriteTheSameGreedyText() throws Exception {
+        CliProcess.Result mamba =
+                CliProcess.run(
+                        "generate",
+                        "--engine",
+                        "Mamba",
+                        "--greedy",
+                        "--max-new-tokens",
+                        "20",
+                        "The LORD");
+        CliProcess.Result pytorch =
+                CliProcess.run(
+                        "generate",
+                        "--engine",
+                        "PyTorch",
+                        "--greedy",
+                        "--max-new-tokens",
+                        "20",
+                        "The LORD");
+        assertEquals(0, mamba.exit(), mamba.err());
+        assertEquals(0, pytorch.exit(), pytorch.err());
+        assertEquals(pytorch.out(), mamba.out());
+    }
+
+    @Test
     void inputIdsWithJsonOutput() throws Exception {
         // "And" in bytes.
         CliProcess.Result r =
