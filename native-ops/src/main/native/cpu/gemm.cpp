@@ -211,11 +211,7 @@ void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t 
             int64_t acs, const T *b, int64_t bbs, int64_t brs, int64_t bcs, T *out) {
     static const Kernel kernel = select_kernel();
     const int64_t bpack_size = KC * ((std::min(NC, n) + NR - 1) / NR) * NR;
-    float *bpack = static_cast<float *>(
-        std::aligned_alloc(64, static_cast<size_t>(((bpack_size * 4 + 63) / 64) * 64)));
-    if (bpack == nullptr) {
-        throw Error(MOPS_ERR_OUT_OF_MEMORY, "could not allocate the packed B buffer");
-    }
+    float *bpack = nullptr; // allocated on the first product that the GEMV path does not take
     std::vector<float> cbuf;
     try {
         if (!std::is_same<T, float>::value) {
@@ -226,6 +222,14 @@ void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t 
                                                      : cbuf.data();
             if (m > GEMV_MAX_ROWS ||
                 !gemv_rows(m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c)) {
+                if (bpack == nullptr) {
+                    bpack = static_cast<float *>(std::aligned_alloc(
+                        64, static_cast<size_t>(((bpack_size * 4 + 63) / 64) * 64)));
+                    if (bpack == nullptr) {
+                        throw Error(MOPS_ERR_OUT_OF_MEMORY,
+                                    "could not allocate the packed B buffer");
+                    }
+                }
                 gemm_one(kernel, m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c,
                          bpack);
             }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.mambadjl.nativeops.DType;
 import io.github.mambadjl.nativeops.NativeTensor;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 
 /**
@@ -142,7 +143,7 @@ final class KernelArgs implements AutoCloseable {
             order[i] = i;
         }
         // outermost first: larger strides first, size-1 axes keep their place
-        java.util.Arrays.sort(
+        Arrays.sort(
                 order,
                 (p, q) -> {
                     if (dims[p] == 1 || dims[q] == 1) {
@@ -160,7 +161,7 @@ final class KernelArgs implements AutoCloseable {
         for (int i = 0; i < order.length; i++) {
             viewStrides[order[i]] = memoryStrides[i];
         }
-        if (java.util.Arrays.equals(viewStrides, Strides.contiguous(dims))) {
+        if (Arrays.equals(viewStrides, Strides.contiguous(dims))) {
             return MambaNDArray.allocate(manager, new Shape(dims), dataType, false);
         }
         try (MambaNDArray base =

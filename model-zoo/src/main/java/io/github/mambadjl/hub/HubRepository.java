@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -28,6 +29,8 @@ public class HubRepository extends AbstractRepository {
     private final RepoId repo;
     private final String revision;
     private final HubSettings settings;
+    private final Map<String, Object> defaultArguments;
+    private final Map<String, String> defaultOptions;
     private volatile Path snapshot;
     private Metadata metadata;
 
@@ -39,7 +42,28 @@ public class HubRepository extends AbstractRepository {
      * @param settings the Hub settings
      */
     public HubRepository(String name, URI uri, HubSettings settings) {
+        this(name, uri, settings, Map.of(), Map.of());
+    }
+
+    /**
+     * Creates a repository whose artifact carries default arguments and options, which the URL's
+     * query arguments and the {@code Criteria}'s own arguments and options override.
+     *
+     * @param name the DJL repository name
+     * @param uri {@code hf://org/name[@revision][?arguments]}
+     * @param settings the Hub settings
+     * @param defaultArguments the artifact's default arguments (values may be objects)
+     * @param defaultOptions the artifact's default model loading options
+     */
+    public HubRepository(
+            String name,
+            URI uri,
+            HubSettings settings,
+            Map<String, ?> defaultArguments,
+            Map<String, String> defaultOptions) {
         super(name, uri);
+        this.defaultArguments = Map.copyOf(defaultArguments);
+        this.defaultOptions = Map.copyOf(defaultOptions);
         String id =
                 (uri.getAuthority() == null ? "" : uri.getAuthority()) + nullToEmpty(uri.getPath());
         int at = id.indexOf('@');
@@ -74,6 +98,15 @@ public class HubRepository extends AbstractRepository {
         return revision;
     }
 
+    /**
+     * Returns the Hub settings this repository downloads with.
+     *
+     * @return the settings
+     */
+    public HubSettings getSettings() {
+        return settings;
+    }
+
     /** {@inheritDoc} */
     @Override
     public boolean isRemote() {
@@ -90,7 +123,11 @@ public class HubRepository extends AbstractRepository {
             Artifact artifact = new Artifact();
             artifact.setName(artifactId());
             artifact.setVersion(revision);
+            artifact.getArguments().putAll(defaultArguments);
             artifact.getArguments().putAll(arguments);
+            if (!defaultOptions.isEmpty()) {
+                artifact.setOptions(new ConcurrentHashMap<>(defaultOptions));
+            }
             artifact.setMetadata(m);
             m.setArtifacts(Collections.singletonList(artifact));
             metadata = m;

@@ -1,7 +1,9 @@
 package io.github.mambadjl.hub;
 
+import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.Repository;
 import ai.djl.repository.RepositoryFactory;
+import io.github.mambadjl.zoo.ZooArguments;
 import java.net.URI;
 import java.util.Collections;
 import java.util.Set;
@@ -10,8 +12,11 @@ import java.util.function.Supplier;
 /**
  * Makes DJL understand {@code hf://org/name[@revision]} model URLs, so that {@code
  * Criteria.optModelUrls("hf://state-spaces/mamba-130m-hf")} downloads the checkpoint from the
- * Hugging Face Hub into its cache. Registered through {@code META-INF/services}; the settings come
- * from the environment ({@link HubSettings#fromEnvironment()}) when the repository is created.
+ * Hugging Face Hub into its cache. The repository's artifact carries {@link ZooArguments} (block
+ * factory, text-generation translator factory, {@code float32}, the Hub settings), so a Hub
+ * repository of a supported layout loads as a zoo model does. Registered through {@code
+ * META-INF/services}; the settings come from the environment ({@link
+ * HubSettings#fromEnvironment()}) when the repository is created.
  */
 public class HubRepositoryFactory implements RepositoryFactory {
 
@@ -45,7 +50,9 @@ public class HubRepositoryFactory implements RepositoryFactory {
         if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
             throw new IllegalArgumentException("Not an hf:// URL: " + uri);
         }
-        return new HubRepository(name, uri, settings.get());
+        HubSettings s = settings.get();
+        return new HubRepository(
+                name, uri, s, ZooArguments.defaults(s, DataType.FLOAT32), ZooArguments.OPTIONS);
     }
 
     /** {@inheritDoc} */

@@ -253,6 +253,25 @@ public final class HubSettings {
         return userAgent;
     }
 
+    /**
+     * Describes the settings without the token (which is only said to be set or not); DJL copies
+     * this text into the model properties of a zoo model.
+     *
+     * @return endpoint, cache, offline and token presence
+     */
+    @Override
+    public String toString() {
+        return "HubSettings{endpoint="
+                + endpoint
+                + ", hubCache="
+                + hubCache
+                + ", offline="
+                + offline
+                + ", token="
+                + (token == null ? "none" : "set")
+                + '}';
+    }
+
     private static Path hfHome(Map<String, String> env) {
         Optional<String> home = value(env, "HF_HOME");
         if (home.isPresent()) {
