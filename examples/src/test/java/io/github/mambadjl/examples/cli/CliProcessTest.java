@@ -163,6 +163,35 @@ class CliProcessTest {
     }
 
     @Test
+    void benchReportsPrefillAndDecodeRates() throws Exception {
+        CliProcess.Result r =
+                CliProcess.run(
+                        "bench", "--prompt-length", "16", "--new-tokens", "4", "--runs", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().matches("(?s).*prefill: [0-9.]+ tokens/s.*"), r.out());
+        assertTrue(r.out().matches("(?s).*decode:  [0-9.]+ ms/token.*"), r.out());
+    }
+
+    @Test
+    void bfloat16WeightsOnTheMambaEngineAndARefusalOnPyTorch() throws Exception {
+        CliProcess.Result r =
+                CliProcess.run(
+                        "generate",
+                        "--dtype",
+                        "bfloat16",
+                        "--greedy",
+                        "--max-new-tokens",
+                        "10",
+                        "And");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("And"), r.out());
+        assertOneLineError(
+                CliProcess.run("generate", "--engine", "PyTorch", "--dtype", "float16", "And"),
+                2,
+                "needs --engine Mamba");
+    }
+
+    @Test
     void badModelPathIsOneLineAndExit1() throws Exception {
         assertOneLineError(
                 CliProcess.run("generate", "--model", "/no/such/model-dir", "Hello"),
