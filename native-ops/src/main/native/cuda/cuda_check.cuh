@@ -14,6 +14,9 @@ inline void cuda_check(cudaError_t err, const char *what, const char *file, int 
     if (err == cudaSuccess) {
         return;
     }
+    // Reset the runtime's last error so that a recoverable failure (an out-of-memory) is not
+    // reported again by the next launch check; sticky errors stay until the context is reset.
+    cudaGetLastError();
     std::string message = std::string(what) + " failed: " + cudaGetErrorName(err) + " (" +
                           cudaGetErrorString(err) + ") at " + file + ":" + std::to_string(line);
     throw Error(err == cudaErrorMemoryAllocation ? MOPS_ERR_OUT_OF_MEMORY : MOPS_ERR_CUDA, message);

@@ -469,6 +469,131 @@ MOPS_API int32_t mops_cuda_stream_synchronize(void *stream);
 
 /* ======================= SSM kernels, CUDA (end) ======================== */
 
+/* ============================================================ engine ops (CUDA library)
+ * The CUDA twins of the engine ops of the CPU library (same dtypes, same op codes, same shape
+ * conventions and the same results up to floating-point rounding), behind the DJL engine "Mamba"
+ * for arrays on a GPU. Tensor pointers are device pointers; shape and stride arrays are host
+ * memory, read before the call returns. Every function queues its work on `stream` (which must
+ * not be NULL: it also names the device, made current for the call) and returns without
+ * synchronising unless it says so. Device memory comes from one stream-ordered pool per device
+ * (cudaMallocFromPoolAsync / cudaFreeAsync) whose release threshold keeps freed memory for reuse,
+ * so neither allocation nor release synchronises; mops_cuda_engine_pool_trim returns it.
+ */
+
+/** Creates a non-blocking stream on `device`; *stream receives it (mops_cuda_stream_destroy). */
+MOPS_API int32_t mops_cuda_engine_stream_create(int32_t device, void **stream);
+
+/** Allocates bytes (zeroed when zero != 0) of the stream's device from the engine pool. */
+MOPS_API int32_t mops_cuda_engine_alloc(void *stream, int64_t bytes, int32_t zero, void **out);
+
+/** Returns memory from mops_cuda_engine_alloc to the pool in stream order (NULL is ignored). */
+MOPS_API int32_t mops_cuda_engine_free(void *stream, void *ptr);
+
+/** Bytes and blocks of `device` allocated by mops_cuda_engine_alloc and not yet freed. */
+MOPS_API int32_t mops_cuda_engine_in_use(int32_t device, int64_t *bytes, int64_t *blocks);
+
+/**
+ * The engine pool of `device`: bytes reserved from the driver and bytes handed out; free and
+ * total device memory (cudaMemGetInfo).
+ */
+MOPS_API int32_t mops_cuda_engine_pool_stats(int32_t device, int64_t *reserved, int64_t *used,
+                                             int64_t *free_bytes, int64_t *total_bytes);
+
+/** Synchronises `device` and releases pooled memory above keep_bytes to the driver. */
+MOPS_API int32_t mops_cuda_engine_pool_trim(int32_t device, int64_t keep_bytes);
+
+/** Asynchronous copy of `bytes` between host and device memory (to_device != 0: host to device). */
+MOPS_API int32_t mops_cuda_engine_transfer(void *stream, void *dst, const void *src, int64_t bytes,
+                                           int32_t to_device);
+
+/** Same contract as mops_cpu_copy, device pointers (within one device). */
+MOPS_API int32_t mops_cuda_copy(void *stream, int32_t rank, const int64_t *shape, int32_t src_dtype,
+                                const void *src, const int64_t *src_strides, int32_t dst_dtype,
+                                void *dst, const int64_t *dst_strides);
+
+/** Same contract as mops_cpu_fill. */
+MOPS_API int32_t mops_cuda_fill(void *stream, int32_t dtype, void *dst, int64_t count,
+                                double value);
+
+/** Same contract as mops_cpu_unary. */
+MOPS_API int32_t mops_cuda_unary(void *stream, int32_t op, int32_t dtype, int32_t rank,
+                                 const int64_t *shape, const void *x, const int64_t *x_strides,
+                                 double scalar, void *out);
+
+/** Same contract as mops_cpu_binary. */
+MOPS_API int32_t mops_cuda_binary(void *stream, int32_t op, int32_t dtype, int32_t rank,
+                                  const int64_t *shape, const void *a, const int64_t *a_strides,
+                                  const void *b, const int64_t *b_strides, void *out);
+
+/** Same contract as mops_cpu_where. */
+MOPS_API int32_t mops_cuda_where(void *stream, int32_t dtype, int32_t rank, const int64_t *shape,
+                                 const void *cond, const int64_t *cond_strides, const void *a,
+                                 const int64_t *a_strides, const void *b, const int64_t *b_strides,
+                                 void *out);
+
+/** Same contract as mops_cpu_reduce (sums and products accumulate in double). */
+MOPS_API int32_t mops_cuda_reduce(void *stream, int32_t op, int32_t dtype, const void *x,
+                                  int64_t outer, int64_t n, int64_t inner, void *out);
+
+/** Same contract as mops_cpu_softmax. */
+MOPS_API int32_t mops_cuda_softmax(void *stream, int32_t dtype, const void *x, int64_t outer,
+                                   int64_t n, int64_t inner, int32_t log, void *out);
+
+/** Same contract as mops_cpu_cumsum. */
+MOPS_API int32_t mops_cuda_cumsum(void *stream, int32_t dtype, const void *x, int64_t outer,
+                                  int64_t n, int64_t inner, void *out);
+
+/**
+ * Same contract as mops_cpu_take; indices are device memory. An index outside [-n, n) is an
+ * invalid argument: to report it this function synchronises the stream once.
+ */
+MOPS_API int32_t mops_cuda_take(void *stream, int32_t dtype, const void *x, int64_t outer,
+                                int64_t n, int64_t inner, const int64_t *indices, int64_t count,
+                                void *out);
+
+/** Same contract as mops_cpu_topk (same order, ties by lower index). */
+MOPS_API int32_t mops_cuda_topk(void *stream, int32_t dtype, const void *x, int64_t outer,
+                                int64_t n, int64_t inner, int64_t k, int32_t largest, void *values,
+                                int64_t *indices);
+
+/**
+ * Loads cuBLASLt (dlopen of libcublasLt.so.13, then libcublasLt.so) if not loaded yet; returns
+ * MOPS_ERR_UNSUPPORTED with the loader's messages when it cannot be found.
+ */
+MOPS_API int32_t mops_cuda_gemm_load(void);
+
+/**
+ * Same contract as mops_cpu_matmul, through cuBLASLt (bound at run time): float32 in full
+ * float32 precision unless allow_tf32 != 0; float16/bfloat16 with float32 accumulation. Operands
+ * with a unit row or column stride are read in place; others are first copied to a contiguous
+ * buffer from the pool.
+ */
+MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_t batch, int64_t m, int64_t n,
+                                  int64_t k, const void *a, int64_t a_batch_stride,
+                                  int64_t a_row_stride, int64_t a_col_stride, const void *b,
+                                  int64_t b_batch_stride, int64_t b_row_stride,
+                                  int64_t b_col_stride, void *out, int32_t allow_tf32);
+
+/**
+ * Fused causal grouped-query attention (flash-style online softmax; the q_len x kv_len scores
+ * are never stored):
+ *   out[b,h,i,:] = sum_{j <= q_offset + i} softmax_j(scale * q[b,h,i,:] . k[b,g,j,:]) v[b,g,j,:]
+ * with g = h / (q_heads / kv_heads). q, out: [batch, q_heads, q_len, head_dim]; k, v: [batch,
+ * kv_heads, kv_len, head_dim] (a KV cache holding q_offset earlier positions and the q_len new
+ * ones: q_offset + q_len <= kv_len). Each tensor has 4 strides; the last one must be 1.
+ * dtype is a floating-point mops_dtype shared by all four; accumulation in float32.
+ * head_dim is at most 256.
+ */
+MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch, int64_t q_heads,
+                                     int64_t kv_heads, int64_t q_len, int64_t kv_len,
+                                     int64_t head_dim, int64_t q_offset, float scale, const void *q,
+                                     const int64_t *q_strides, const void *k,
+                                     const int64_t *k_strides, const void *v,
+                                     const int64_t *v_strides, void *out,
+                                     const int64_t *out_strides);
+
+/* ========================================================= end of engine ops (CUDA library) */
+
 #define MOPS_ABI_VERSION 1
 
 #ifdef __cplusplus

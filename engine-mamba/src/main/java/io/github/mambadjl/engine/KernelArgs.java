@@ -18,6 +18,8 @@ final class KernelArgs implements AutoCloseable {
 
     private final String operation;
     private final MambaNDManager manager;
+    private final MambaNDArray anchor;
+    private final Backend backend;
     private final DataType storage;
     private final Deque<NDArray> temporaries = new ArrayDeque<>();
 
@@ -36,7 +38,9 @@ final class KernelArgs implements AutoCloseable {
                             + ": the Mamba kernels need arrays of the Mamba engine, got one of "
                             + first.getManager().getEngine().getEngineName());
         }
-        this.manager = ((MambaNDArray) first).getManager();
+        this.anchor = (MambaNDArray) first;
+        this.manager = anchor.getManager();
+        this.backend = anchor.backend();
         this.storage = first.getDataType();
         kernelType(storage);
     }
@@ -48,6 +52,15 @@ final class KernelArgs implements AutoCloseable {
      */
     DataType storage() {
         return storage;
+    }
+
+    /**
+     * Returns the first input: the kernel runs on its device ({@link SsmKernelDispatch}).
+     *
+     * @return the first input
+     */
+    MambaNDArray anchor() {
+        return anchor;
     }
 
     /**
@@ -162,10 +175,10 @@ final class KernelArgs implements AutoCloseable {
             viewStrides[order[i]] = memoryStrides[i];
         }
         if (Arrays.equals(viewStrides, Strides.contiguous(dims))) {
-            return MambaNDArray.allocate(manager, new Shape(dims), dataType, false);
+            return MambaNDArray.allocate(manager, backend, new Shape(dims), dataType, false);
         }
         try (MambaNDArray base =
-                MambaNDArray.allocate(manager, new Shape(memoryShape), dataType, false)) {
+                MambaNDArray.allocate(manager, backend, new Shape(memoryShape), dataType, false)) {
             return base.view(0, dims, viewStrides);
         }
     }
@@ -178,7 +191,7 @@ final class KernelArgs implements AutoCloseable {
      * @return the output, owned by the caller
      */
     MambaNDArray output(Shape shape, DataType dataType) {
-        return MambaNDArray.allocate(manager, shape, dataType, false);
+        return MambaNDArray.allocate(manager, backend, shape, dataType, false);
     }
 
     /**
@@ -224,6 +237,13 @@ final class KernelArgs implements AutoCloseable {
             a = (MambaNDArray) array;
         } else {
             a = track(manager.from(array));
+        }
+        if (a.backend() != backend) {
+            // the kernel reads every argument on the first input's device
+            MambaNDArray moved = a.moveTo(backend);
+            if (moved != a) {
+                a = track(moved);
+            }
         }
         if (a.getDataType() != dataType) {
             a = track((MambaNDArray) a.toType(dataType, false));

@@ -7,7 +7,7 @@ import ai.djl.engine.EngineException;
 import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import io.github.mambadjl.nativeops.CpuKernels;
-import io.github.mambadjl.nativeops.CudaKernels;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 
 /**
  * The DJL engine {@code Mamba}: NDArrays in native memory and the operations that Mamba-family
@@ -16,7 +16,8 @@ import io.github.mambadjl.nativeops.CudaKernels;
  * <p>DJL picks the engine with the lowest rank as the default; this engine's rank is above
  * PyTorch's, so a user with both keeps PyTorch as the default and asks for this engine by name
  * ({@code Engine.getEngine("Mamba")}, {@code Criteria.optEngine("Mamba")}). Arrays live on the CPU
- * in this version; the CUDA device memory arrives with the GPU backend.
+ * ({@code Device.cpu()}, the default) or on a CUDA GPU ({@code Device.gpu(i)}, when the CUDA
+ * library loads and a GPU is present).
  */
 public final class MambaEngine extends Engine {
 
@@ -91,13 +92,23 @@ public final class MambaEngine extends Engine {
     @Override
     public boolean hasCapability(String capability) {
         if (StandardCapabilities.CUDA.equals(capability)) {
-            return CudaKernels.isAvailable();
+            return CudaTensorOps.isAvailable();
         }
         return false;
     }
 
     /**
-     * Returns the CPU: this version keeps arrays in host memory.
+     * Returns the number of CUDA GPUs this engine can use.
+     *
+     * @return the GPU count, 0 without the CUDA library, a driver or a GPU
+     */
+    @Override
+    public int getGpuCount() {
+        return CudaTensorOps.deviceCount();
+    }
+
+    /**
+     * Returns the CPU: arrays go to a GPU only when asked for ({@code Device.gpu(i)}).
      *
      * @return {@link Device#cpu()}
      */

@@ -1,5 +1,6 @@
 package io.github.mambadjl.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrayAdapter;
 import ai.djl.ndarray.NDList;
@@ -9,10 +10,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Pointer;
-import io.github.mambadjl.nativeops.CpuTensorOps;
 import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.TensorDType;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -30,7 +31,7 @@ import java.util.Arrays;
  */
 public class MambaNDArray extends NDArrayAdapter {
 
-    private HostMemory memory;
+    private ArrayMemory memory;
     private long offset;
     private long[] strides;
     private final TensorDType type;
@@ -49,7 +50,7 @@ public class MambaNDArray extends NDArrayAdapter {
     @SuppressWarnings("this-escape")
     MambaNDArray(
             MambaNDManager manager,
-            HostMemory memory,
+            ArrayMemory memory,
             long offset,
             Shape shape,
             long[] strides,
@@ -65,8 +66,13 @@ public class MambaNDArray extends NDArrayAdapter {
 
     static MambaNDArray allocate(
             MambaNDManager manager, Shape shape, DataType dataType, boolean zero) {
+        return allocate(manager, Backend.of(manager.getDevice()), shape, dataType, zero);
+    }
+
+    static MambaNDArray allocate(
+            MambaNDManager manager, Backend backend, Shape shape, DataType dataType, boolean zero) {
         TensorDType t = DTypes.of(dataType, "create");
-        HostMemory memory = HostMemory.allocate(shape.size() * t.byteSize(), zero);
+        ArrayMemory memory = backend.allocate(shape.size() * t.byteSize(), zero);
         try {
             return new MambaNDArray(
                     manager, memory, 0, shape, Strides.contiguous(shape.getShape()), dataType);
@@ -74,6 +80,32 @@ public class MambaNDArray extends NDArrayAdapter {
             memory.release();
             throw e;
         }
+    }
+
+    /** Allocates an array on this array's device, attached to this array's manager. */
+    MambaNDArray allocateLike(Shape shape, DataType dataType, boolean zero) {
+        return allocate(getManager(), backend(), shape, dataType, zero);
+    }
+
+    /**
+     * Returns where this array's memory lives and which library runs its operations.
+     *
+     * @return the backend
+     */
+    Backend backend() {
+        checkOpen();
+        return memory.backend();
+    }
+
+    /**
+     * Returns the device of this array's memory (which may differ from its manager's after {@link
+     * #toDevice}).
+     *
+     * @return the device
+     */
+    @Override
+    public Device getDevice() {
+        return isClosed ? manager.getDevice() : memory.backend().device();
     }
 
     /** {@inheritDoc} */
@@ -138,15 +170,16 @@ public class MambaNDArray extends NDArrayAdapter {
      * Copies a strided view of this array (broadcast strides allowed) into a new contiguous one.
      */
     MambaNDArray materialize(long[] shape, long[] viewStrides, DataType target) {
-        MambaNDArray out = allocate(getManager(), new Shape(shape), target, false);
-        CpuTensorOps.copy(
-                shape,
-                type,
-                address(),
-                viewStrides,
-                out.type,
-                out.address(),
-                Strides.contiguous(shape));
+        MambaNDArray out = allocateLike(new Shape(shape), target, false);
+        backend()
+                .copy(
+                        shape,
+                        type,
+                        address(),
+                        viewStrides,
+                        out.type,
+                        out.address(),
+                        Strides.contiguous(shape));
         return out;
     }
 
@@ -155,12 +188,85 @@ public class MambaNDArray extends NDArrayAdapter {
         return isContiguous() ? this : materialize(dims(), strides, dataType);
     }
 
-    /** Copies values (broadcast to this array's shape, converted to its type) into this array. */
+    /**
+     * Copies values (broadcast to this array's shape, converted to its type) into this array;
+     * values on another device are moved here first.
+     */
     void assign(MambaNDArray value, String operation) {
-        long[] s =
-                Strides.broadcastStrides(
-                        value.dims(), value.strides, dims(), operation + " (assigned value)");
-        CpuTensorOps.copy(dims(), value.type, value.address(), s, type, address(), strides);
+        MambaNDArray v = value.moveTo(backend());
+        try {
+            long[] s =
+                    Strides.broadcastStrides(
+                            v.dims(), v.strides, dims(), operation + " (assigned value)");
+            backend().copy(dims(), v.type, v.address(), s, type, address(), strides);
+        } finally {
+            if (v != value) {
+                v.close();
+            }
+        }
+    }
+
+    /**
+     * Returns this array if its memory is on the target backend, otherwise a contiguous copy there
+     * (attached to this array's manager, to be closed). Host to device copies wait until the data
+     * has left the host memory; device to host copies wait for the device.
+     *
+     * @param target where the data should be
+     * @return this array or the copy
+     */
+    MambaNDArray moveTo(Backend target) {
+        Backend from = backend();
+        if (from == target) {
+            return this;
+        }
+        if (from instanceof CudaBackend && target instanceof CudaBackend) {
+            try (MambaNDArray host = moveTo(HostBackend.INSTANCE)) {
+                return host.moveTo(target);
+            }
+        }
+        MambaNDArray c = contiguous();
+        try {
+            MambaNDArray out = allocate(getManager(), target, getShape(), dataType, false);
+            try {
+                long bytes = getShape().size() * type.byteSize();
+                if (target instanceof CudaBackend) {
+                    CudaBackend gpu = (CudaBackend) target;
+                    CudaTensorOps.upload(gpu.stream(), out.address(), c.address(), bytes);
+                    gpu.synchronize();
+                } else {
+                    CudaBackend gpu = (CudaBackend) from;
+                    CudaTensorOps.download(gpu.stream(), out.address(), c.address(), bytes);
+                    gpu.synchronize();
+                }
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        } finally {
+            if (c != this) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * Copies this array to a device (host memory or a CUDA GPU); the copy is attached to this
+     * array's manager, as DJL's PyTorch engine does.
+     *
+     * @param device the target device
+     * @param copy whether to copy when the array is on that device already
+     * @return the array on the device
+     */
+    @Override
+    public NDArray toDevice(Device device, boolean copy) {
+        Backend target = Backend.of(device);
+        if (target == backend()) {
+            return copy ? duplicate() : this;
+        }
+        MambaNDArray out = moveTo(target);
+        out.setName(getName());
+        return out;
     }
 
     // ------------------------------------------------------------------ data
@@ -168,6 +274,11 @@ public class MambaNDArray extends NDArrayAdapter {
     /** {@inheritDoc} */
     @Override
     public ByteBuffer toByteBuffer(boolean tryDirect) {
+        if (backend() instanceof CudaBackend) {
+            try (MambaNDArray host = moveTo(HostBackend.INSTANCE)) {
+                return host.toByteBuffer(tryDirect);
+            }
+        }
         MambaNDArray c = contiguous();
         try {
             long bytes = getShape().size() * type.byteSize();
@@ -201,7 +312,7 @@ public class MambaNDArray extends NDArrayAdapter {
             throw new IllegalArgumentException(
                     "intern: data types differ (" + dataType + " vs " + other.dataType + ")");
         }
-        HostMemory previous = memory;
+        ArrayMemory previous = memory;
         other.memory.retain();
         memory = other.memory;
         offset = other.offset;
@@ -254,7 +365,7 @@ public class MambaNDArray extends NDArrayAdapter {
     public void close() {
         if (!isClosed) {
             super.close();
-            HostMemory m = memory;
+            ArrayMemory m = memory;
             memory = null;
             if (m != null) {
                 m.release();
@@ -316,17 +427,44 @@ public class MambaNDArray extends NDArrayAdapter {
 
     MambaNDArray operand(NDArray other, String operation) {
         if (other instanceof MambaNDArray) {
-            return (MambaNDArray) other;
+            MambaNDArray m = (MambaNDArray) other;
+            if (m.backend() != backend()) {
+                throw new IllegalArgumentException(
+                        operation
+                                + ": the arrays are on different devices ("
+                                + getDevice()
+                                + " and "
+                                + m.getDevice()
+                                + "); move one with toDevice first");
+            }
+            return m;
         }
         if (other == null) {
             throw new IllegalArgumentException(operation + ": the other array is null");
         }
-        return getManager().from(other);
+        MambaNDArray m = getManager().from(other);
+        if (m.backend() == backend()) {
+            return m;
+        }
+        try (m) {
+            return m.moveTo(backend());
+        }
+    }
+
+    /**
+     * Returns another array on this array's device: itself when it is there, otherwise a copy (to
+     * be closed), for small auxiliary inputs such as gather indices.
+     */
+    MambaNDArray onThisDevice(NDArray other, String operation) {
+        if (other instanceof MambaNDArray) {
+            return ((MambaNDArray) other).moveTo(backend());
+        }
+        return operand(other, operation);
     }
 
     MambaNDArray scalar(Number n) {
-        MambaNDArray s = allocate(getManager(), new Shape(), dataType, false);
-        CpuTensorOps.fill(type, s.address(), 1, n.doubleValue());
+        MambaNDArray s = allocateLike(new Shape(), dataType, false);
+        backend().fill(type, s.address(), 1, n.doubleValue());
         return s;
     }
 
@@ -346,12 +484,11 @@ public class MambaNDArray extends NDArrayAdapter {
             long[] as = Strides.broadcastStrides(dims(), strides, outShape, operation);
             long[] bs = Strides.broadcastStrides(b.dims(), b.strides, outShape, operation);
             MambaNDArray out =
-                    allocate(
-                            getManager(),
+                    allocateLike(
                             new Shape(outShape),
                             op.isPredicate() ? DataType.BOOLEAN : dataType,
                             false);
-            CpuTensorOps.binary(op, type, outShape, address(), as, b.address(), bs, out.address());
+            backend().binary(op, type, outShape, address(), as, b.address(), bs, out.address());
             return out;
         } finally {
             if (b != other) {
@@ -368,12 +505,9 @@ public class MambaNDArray extends NDArrayAdapter {
 
     MambaNDArray unary(Unary op, double scalar) {
         MambaNDArray out =
-                allocate(
-                        getManager(),
-                        getShape(),
-                        op == Unary.LOGICAL_NOT ? DataType.BOOLEAN : dataType,
-                        false);
-        CpuTensorOps.unary(op, type, dims(), address(), strides, scalar, out.address());
+                allocateLike(
+                        getShape(), op == Unary.LOGICAL_NOT ? DataType.BOOLEAN : dataType, false);
+        backend().unary(op, type, dims(), address(), strides, scalar, out.address());
         return out;
     }
 
@@ -715,9 +849,16 @@ public class MambaNDArray extends NDArrayAdapter {
                         op == Reduce.ARGMAX || op == Reduce.ARGMIN
                                 ? DataType.INT64
                                 : current.dataType;
-                MambaNDArray out = allocate(getManager(), new Shape(shape), outType, false);
-                CpuTensorOps.reduce(
-                        op, current.type, current.address(), outer, n, inner, out.address());
+                MambaNDArray out = allocateLike(new Shape(shape), outType, false);
+                backend()
+                        .reduce(
+                                op,
+                                current.type,
+                                current.address(),
+                                outer,
+                                n,
+                                inner,
+                                out.address());
                 if (current != this) {
                     current.close();
                 }
@@ -859,7 +1000,7 @@ public class MambaNDArray extends NDArrayAdapter {
         int a = Strides.axis(axis, shape.length, operation);
         MambaNDArray c = contiguous();
         try {
-            MambaNDArray out = allocate(getManager(), getShape(), dataType, false);
+            MambaNDArray out = allocateLike(getShape(), dataType, false);
             if (shape[a] > 0) {
                 op.run(
                         c.address(),
@@ -895,7 +1036,7 @@ public class MambaNDArray extends NDArrayAdapter {
         return alongAxis(
                 axis,
                 "softmax",
-                (x, o, n, i, out) -> CpuTensorOps.softmax(type, x, o, n, i, false, out));
+                (x, o, n, i, out) -> backend().softmax(type, x, o, n, i, false, out));
     }
 
     /** {@inheritDoc} */
@@ -905,14 +1046,14 @@ public class MambaNDArray extends NDArrayAdapter {
         return alongAxis(
                 axis,
                 "logSoftmax",
-                (x, o, n, i, out) -> CpuTensorOps.softmax(type, x, o, n, i, true, out));
+                (x, o, n, i, out) -> backend().softmax(type, x, o, n, i, true, out));
     }
 
     /** {@inheritDoc} */
     @Override
     public NDArray cumSum(int axis) {
         return alongAxis(
-                axis, "cumSum", (x, o, n, i, out) -> CpuTensorOps.cumsum(type, x, o, n, i, out));
+                axis, "cumSum", (x, o, n, i, out) -> backend().cumsum(type, x, o, n, i, out));
     }
 
     /**
@@ -954,19 +1095,19 @@ public class MambaNDArray extends NDArrayAdapter {
         outShape[a] = k;
         MambaNDArray c = contiguous();
         try {
-            MambaNDArray values = allocate(getManager(), new Shape(outShape), dataType, false);
-            MambaNDArray indices =
-                    allocate(getManager(), new Shape(outShape), DataType.INT64, false);
-            CpuTensorOps.topK(
-                    type,
-                    c.address(),
-                    Strides.product(shape, 0, a),
-                    shape[a],
-                    Strides.product(shape, a + 1, shape.length),
-                    k,
-                    largest,
-                    values.address(),
-                    indices.address());
+            MambaNDArray values = allocateLike(new Shape(outShape), dataType, false);
+            MambaNDArray indices = allocateLike(new Shape(outShape), DataType.INT64, false);
+            backend()
+                    .topK(
+                            type,
+                            c.address(),
+                            Strides.product(shape, 0, a),
+                            shape[a],
+                            Strides.product(shape, a + 1, shape.length),
+                            k,
+                            largest,
+                            values.address(),
+                            indices.address());
             return new NDList(values, indices);
         } finally {
             if (c != this) {

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.recurrent.RNN;
-import io.github.mambadjl.nativeops.CpuTensorOps;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
 import java.util.List;
 
@@ -312,7 +311,11 @@ public class MambaNDArrayEx implements NDArrayEx {
      */
     @Override
     public NDList embedding(NDArray input, NDArray weight, SparseFormat sparse) {
-        MambaNDArray w = array.operand(weight, "embedding");
+        // the weight decides the device; take moves the indices there
+        MambaNDArray w =
+                weight instanceof MambaNDArray
+                        ? (MambaNDArray) weight
+                        : array.operand(weight, "embedding");
         try {
             MambaNDArray out = MambaNDArrayIndexer.take(w, input, 0);
             // the embeddings belong to the caller of this step, not to the weight's manager
@@ -488,19 +491,18 @@ public class MambaNDArrayEx implements NDArrayEx {
                             Strides.broadcastShape(c.dims(), array.dims(), "where"),
                             b.dims(),
                             "where");
-            MambaNDArray out =
-                    MambaNDArray.allocate(
-                            array.getManager(), new Shape(shape), array.getDataType(), false);
-            CpuTensorOps.where(
-                    array.type(),
-                    shape,
-                    c.address(),
-                    Strides.broadcastStrides(c.dims(), c.strides(), shape, "where"),
-                    array.address(),
-                    Strides.broadcastStrides(array.dims(), array.strides(), shape, "where"),
-                    b.address(),
-                    Strides.broadcastStrides(b.dims(), b.strides(), shape, "where"),
-                    out.address());
+            MambaNDArray out = array.allocateLike(new Shape(shape), array.getDataType(), false);
+            array.backend()
+                    .where(
+                            array.type(),
+                            shape,
+                            c.address(),
+                            Strides.broadcastStrides(c.dims(), c.strides(), shape, "where"),
+                            array.address(),
+                            Strides.broadcastStrides(array.dims(), array.strides(), shape, "where"),
+                            b.address(),
+                            Strides.broadcastStrides(b.dims(), b.strides(), shape, "where"),
+                            out.address());
             return out;
         } finally {
             if (c != condition) {
@@ -567,22 +569,21 @@ public class MambaNDArrayEx implements NDArrayEx {
         }
         long[] outShape = first.clone();
         outShape[a] = total;
-        MambaNDArray out =
-                MambaNDArray.allocate(
-                        array.getManager(), new Shape(outShape), array.getDataType(), false);
+        MambaNDArray out = array.allocateLike(new Shape(outShape), array.getDataType(), false);
         long[] outStrides = Strides.contiguous(outShape);
         long position = 0;
         for (NDArray part : parts) {
             MambaNDArray p = array.operand(part, "concat");
             try {
-                CpuTensorOps.copy(
-                        p.dims(),
-                        p.type(),
-                        p.address(),
-                        p.strides(),
-                        out.type(),
-                        out.address() + position * outStrides[a] * out.type().byteSize(),
-                        outStrides);
+                array.backend()
+                        .copy(
+                                p.dims(),
+                                p.type(),
+                                p.address(),
+                                p.strides(),
+                                out.type(),
+                                out.address() + position * outStrides[a] * out.type().byteSize(),
+                                outStrides);
                 position += p.dims()[a];
             } finally {
                 if (p != part) {

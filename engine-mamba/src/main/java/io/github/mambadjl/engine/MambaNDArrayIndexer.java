@@ -6,7 +6,6 @@ import ai.djl.ndarray.index.full.NDIndexFullPick;
 import ai.djl.ndarray.index.full.NDIndexFullSlice;
 import ai.djl.ndarray.index.full.NDIndexFullTake;
 import ai.djl.ndarray.types.DataType;
-import io.github.mambadjl.nativeops.CpuTensorOps;
 import java.util.Arrays;
 
 /**
@@ -115,7 +114,7 @@ public class MambaNDArrayIndexer extends NDArrayIndexer {
             throw new IllegalArgumentException(
                     "take: indices must be int64 or int32, got " + index.getDataType());
         }
-        MambaNDArray idx = a.operand(index, "take");
+        MambaNDArray idx = a.onThisDevice(index, "take");
         MambaNDArray longs =
                 idx.getDataType() == DataType.INT64 && idx.isContiguous()
                         ? idx
@@ -128,21 +127,19 @@ public class MambaNDArrayIndexer extends NDArrayIndexer {
             System.arraycopy(idxShape, 0, outShape, ax, idxShape.length);
             System.arraycopy(shape, ax + 1, outShape, ax + idxShape.length, shape.length - ax - 1);
             MambaNDArray out =
-                    MambaNDArray.allocate(
-                            a.getManager(),
-                            new ai.djl.ndarray.types.Shape(outShape),
-                            a.getDataType(),
-                            false);
+                    a.allocateLike(
+                            new ai.djl.ndarray.types.Shape(outShape), a.getDataType(), false);
             try {
-                CpuTensorOps.take(
-                        a.type(),
-                        src.address(),
-                        Strides.product(shape, 0, ax),
-                        shape[ax],
-                        Strides.product(shape, ax + 1, shape.length),
-                        longs.address(),
-                        Strides.product(idxShape, 0, idxShape.length),
-                        out.address());
+                a.backend()
+                        .take(
+                                a.type(),
+                                src.address(),
+                                Strides.product(shape, 0, ax),
+                                shape[ax],
+                                Strides.product(shape, ax + 1, shape.length),
+                                longs.address(),
+                                Strides.product(idxShape, 0, idxShape.length),
+                                out.address());
             } catch (RuntimeException e) {
                 out.close();
                 throw e;

@@ -10,13 +10,15 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.util.RandomUtils;
 import com.sun.jna.Pointer;
 import io.github.mambadjl.nativeops.CpuTensorOps;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The {@link NDManager} of the {@code Mamba} engine: creates {@link MambaNDArray}s in aligned
- * native host memory, and frees them when it (or they) close.
+ * The {@link NDManager} of the {@code Mamba} engine: creates {@link MambaNDArray}s on its device,
+ * in aligned native host memory ({@code Device.cpu()}) or in CUDA device memory from the engine's
+ * stream-ordered pool ({@code Device.gpu(i)}), and frees them when it (or they) close.
  */
 public class MambaNDManager extends BaseNDManager {
 
@@ -46,6 +48,27 @@ public class MambaNDManager extends BaseNDManager {
      */
     public static long hostBlocksInUse() {
         return CpuTensorOps.inUse()[1];
+    }
+
+    /**
+     * Returns the bytes of CUDA device memory that the engine's arrays hold now on a GPU (all
+     * managers).
+     *
+     * @param device the GPU index
+     * @return the bytes allocated from the engine pool and not yet freed, 0 without CUDA
+     */
+    public static long deviceBytesInUse(int device) {
+        return CudaTensorOps.isAvailable() ? CudaTensorOps.inUse(device)[0] : 0;
+    }
+
+    /**
+     * Returns the number of CUDA device memory blocks that the engine's arrays hold now on a GPU.
+     *
+     * @param device the GPU index
+     * @return the blocks allocated from the engine pool and not yet freed, 0 without CUDA
+     */
+    public static long deviceBlocksInUse(int device) {
+        return CudaTensorOps.isAvailable() ? CudaTensorOps.inUse(device)[1] : 0;
     }
 
     NDManager alternative() {
@@ -82,7 +105,9 @@ public class MambaNDManager extends BaseNDManager {
         checkShape(shape);
         int size = Math.toIntExact(shape.size());
         BaseNDManager.validateBuffer(data, dataType, size);
-        MambaNDArray array = MambaNDArray.allocate(this, shape, dataType, false);
+        Backend backend = Backend.of(getDevice());
+        MambaNDArray array =
+                MambaNDArray.allocate(this, HostBackend.INSTANCE, shape, dataType, false);
         long bytes = (long) size * dataType.getNumOfBytes();
         if (bytes > 0) {
             ByteBuffer target =
@@ -97,7 +122,12 @@ public class MambaNDManager extends BaseNDManager {
                 BaseNDManager.copyBuffer(data.duplicate(), target);
             }
         }
-        return array;
+        if (backend == HostBackend.INSTANCE) {
+            return array;
+        }
+        try (array) {
+            return array.moveTo(backend);
+        }
     }
 
     /** {@inheritDoc} */
@@ -118,7 +148,7 @@ public class MambaNDManager extends BaseNDManager {
     public MambaNDArray full(Shape shape, float value, DataType dataType) {
         checkShape(shape);
         MambaNDArray array = MambaNDArray.allocate(this, shape, dataType, false);
-        CpuTensorOps.fill(DTypes.of(dataType, "full"), array.address(), shape.size(), value);
+        array.backend().fill(DTypes.of(dataType, "full"), array.address(), shape.size(), value);
         return array;
     }
 
@@ -205,12 +235,7 @@ public class MambaNDManager extends BaseNDManager {
     /** {@inheritDoc} */
     @Override
     public MambaNDManager newSubManager(Device device) {
-        if (device != null && !Device.Type.CPU.equals(device.getDeviceType())) {
-            throw new UnsupportedOperationException(
-                    "The Mamba engine keeps arrays on the CPU in this version; got device "
-                            + device
-                            + ". Use Device.cpu(), or the PyTorch engine for GPU arrays.");
-        }
+        Backend.of(device); // a GPU without CUDA or an unknown device fails here, clearly
         MambaNDManager manager = new MambaNDManager(this, device);
         attachUncappedInternal(manager.uid, manager);
         return manager;

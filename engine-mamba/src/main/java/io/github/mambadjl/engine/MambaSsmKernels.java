@@ -16,8 +16,10 @@ import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
 
 /**
- * The {@link SsmKernels} of the {@code Mamba} engine: each method is one call of a fused CPU kernel
- * of {@code libmambaops} ({@link CpuKernels}), reading the arrays in place through their strides.
+ * The {@link SsmKernels} of the {@code Mamba} engine: each method is one call of a fused native
+ * kernel, reading the arrays in place through their strides: the CPU kernels of {@code libmambaops}
+ * ({@link CpuKernels}) for host arrays, the CUDA kernels ({@code CudaKernels}, on the device's
+ * engine stream) for GPU arrays, chosen by {@link SsmKernelDispatch} from the first input.
  *
  * <p>Inputs in the storage dtype (float32, float16 or bfloat16, the dtype of the first input) are
  * read with any strides; the state matrix, skips, biases and states are read as float32 and
@@ -44,7 +46,8 @@ public final class MambaSsmKernels implements SsmKernels {
             MambaNDArray finalState =
                     k.output(new Shape(s.get(0), s.get(1), width - 1), DataType.FLOAT32);
             try {
-                CpuKernels.causalConv1d(
+                SsmKernelDispatch.causalConv1d(
+                        k.anchor(),
                         new CausalConv1dArgs(
                                 k.strided(x),
                                 k.contiguous(weight),
@@ -72,7 +75,8 @@ public final class MambaSsmKernels implements SsmKernels {
             MambaNDArray out = k.output(x.getShape(), k.storage());
             MambaNDArray newState = k.stateCopy(state);
             try {
-                CpuKernels.causalConv1dUpdate(
+                SsmKernelDispatch.causalConv1dUpdate(
+                        k.anchor(),
                         new CausalConv1dUpdateArgs(
                                 k.strided(x),
                                 k.contiguous(weight),
@@ -110,7 +114,8 @@ public final class MambaSsmKernels implements SsmKernels {
             MambaNDArray finalState =
                     k.output(new Shape(s.get(0), s.get(1), a.getShape().get(1)), DataType.FLOAT32);
             try {
-                CpuKernels.selectiveScan(
+                SsmKernelDispatch.selectiveScan(
+                        k.anchor(),
                         new SelectiveScanArgs(
                                 k.strided(u),
                                 k.strided(delta),
@@ -152,7 +157,8 @@ public final class MambaSsmKernels implements SsmKernels {
             MambaNDArray out = k.output(u.getShape(), k.storage());
             MambaNDArray newState = k.stateCopy(state);
             try {
-                CpuKernels.selectiveStateUpdate(
+                SsmKernelDispatch.selectiveStateUpdate(
+                        k.anchor(),
                         new SelectiveStateUpdateArgs(
                                 KernelArgs.tensor(newState),
                                 k.strided(u),
@@ -204,7 +210,8 @@ public final class MambaSsmKernels implements SsmKernels {
                             new Shape(s.get(0), s.get(2), s.get(3), b.getShape().get(3)),
                             DataType.FLOAT32);
             try {
-                CpuKernels.ssd(
+                SsmKernelDispatch.ssd(
+                        k.anchor(),
                         new SsdArgs(
                                 k.strided(x),
                                 k.strided(dt),
@@ -251,7 +258,8 @@ public final class MambaSsmKernels implements SsmKernels {
             MambaNDArray out = k.output(x.getShape(), k.storage());
             MambaNDArray newState = k.stateCopy(state);
             try {
-                CpuKernels.ssdStateUpdate(
+                SsmKernelDispatch.ssdStateUpdate(
+                        k.anchor(),
                         new SsdStateUpdateArgs(
                                 KernelArgs.tensor(newState),
                                 k.strided(x),
@@ -306,7 +314,8 @@ public final class MambaSsmKernels implements SsmKernels {
         try (KernelArgs k = new KernelArgs("gatedRmsNorm", x)) {
             MambaNDArray out = k.output(shape, k.storage());
             try {
-                CpuKernels.rmsNormGated(
+                SsmKernelDispatch.rmsNormGated(
+                        k.anchor(),
                         new RmsNormGatedArgs(
                                 rows(k, x, rows, channels),
                                 z == null ? null : rows(k, z, rows, channels),

@@ -1,7 +1,6 @@
 package io.github.mambadjl.engine;
 
 import ai.djl.ndarray.types.Shape;
-import io.github.mambadjl.nativeops.CpuTensorOps;
 import java.util.Arrays;
 
 /**
@@ -94,9 +93,7 @@ final class MatMul {
                 bMat = new long[] {n, 1};
             }
             long[] outShape = concat(batch, m, n);
-            MambaNDArray out =
-                    MambaNDArray.allocate(
-                            a.getManager(), new Shape(outShape), a.getDataType(), false);
+            MambaNDArray out = a.allocateLike(new Shape(outShape), a.getDataType(), false);
             long gemmBatch = count;
             long gemmRows = m;
             if (count > 1 && bStep == 0 && aStep == m * aMat[0]) {
@@ -105,17 +102,18 @@ final class MatMul {
                 gemmBatch = 1;
                 gemmRows = count * m;
             }
-            CpuTensorOps.matmul(
-                    a.type(),
-                    gemmBatch,
-                    gemmRows,
-                    n,
-                    k,
-                    aData.address(),
-                    new long[] {aStep, aMat[0], aMat[1]},
-                    bData.address(),
-                    new long[] {bStep, bMat[0], bMat[1]},
-                    out.address());
+            a.backend()
+                    .matmul(
+                            a.type(),
+                            gemmBatch,
+                            gemmRows,
+                            n,
+                            k,
+                            aData.address(),
+                            new long[] {aStep, aMat[0], aMat[1]},
+                            bData.address(),
+                            new long[] {bStep, bMat[0], bMat[1]},
+                            out.address());
             if (!aVector && !bVector) {
                 return out;
             }

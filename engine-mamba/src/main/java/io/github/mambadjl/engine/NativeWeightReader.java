@@ -7,6 +7,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.github.mambadjl.checkpoint.TensorData;
 import io.github.mambadjl.nativeops.CpuTensorOps;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import java.nio.ByteBuffer;
 import java.util.function.Function;
 
@@ -76,6 +77,10 @@ final class NativeWeightReader implements Function<TensorData, NDArray> {
                 return raw.toType(target, false);
             }
         }
+        Backend backend = Backend.of(manager.getDevice());
+        if (backend instanceof CudaBackend) {
+            return uploaded((CudaBackend) backend, data, shape, stored, target);
+        }
         MambaNDArray out = MambaNDArray.allocate(manager, shape, target, false);
         if (shape.size() > 0) {
             try {
@@ -96,6 +101,32 @@ final class NativeWeightReader implements Function<TensorData, NDArray> {
             }
         }
         return out;
+    }
+
+    /**
+     * Copies a tensor straight from the mapped file to the GPU in its stored dtype (no host copy),
+     * then converts it there.
+     */
+    private MambaNDArray uploaded(
+            CudaBackend gpu, ByteBuffer data, Shape shape, DataType stored, DataType target) {
+        MambaNDArray raw = MambaNDArray.allocate(manager, gpu, shape, stored, false);
+        try {
+            long bytes = shape.size() * stored.getNumOfBytes();
+            if (bytes > 0) {
+                long source = Pointer.nativeValue(Native.getDirectBufferPointer(data));
+                CudaTensorOps.upload(gpu.stream(), raw.address(), source + data.position(), bytes);
+                gpu.synchronize(); // the mapped pages are read before the file may be unmapped
+            }
+        } catch (RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+        if (target == stored) {
+            return raw;
+        }
+        try (raw) {
+            return (MambaNDArray) raw.toType(target, false);
+        }
     }
 
     private static boolean storable(DataType type) {
