@@ -3,7 +3,9 @@
 # no network: a small Java runtime, the compiled classes and test classes of every module,
 # their runtime dependencies (without pytorch-native-cpu: the GPU path must not need it) and
 # the JUnit console launcher. DJL's tokenizers jar (18 MB) is left out unless
-# MAMBADJL_GPU_EXCLUDE names other artifacts (for example MAMBADJL_GPU_EXCLUDE=none).
+# MAMBADJL_GPU_EXCLUDE names other artifacts (for example MAMBADJL_GPU_EXCLUDE=none); in its
+# place goes a copy stripped to the linux-x86_64 native library (5 MB), so that the command
+# line's tests, which tokenize text, run there too.
 # Then call the device tool with carry [".gpu"] and the command
 #   bash scripts/gpu-run.sh
 #
@@ -24,6 +26,11 @@ mkdir -p "$out/classes" "$out/lib"
   -DexcludeGroupIds=io.github.mambadjl -DoutputDirectory="$out/lib"
 ./mvnw -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
   -DoutputDirectory="$out/lib" -N
+if [[ -z "${MAMBADJL_GPU_EXCLUDE:-}" ]]; then
+  tok=$(find ~/.m2/repository/ai/djl/huggingface/tokenizers -name 'tokenizers-*.jar' ! -name '*sources*' | sort | tail -1)
+  cp "$tok" "$out/lib/" && zip -q -d "$out/lib/$(basename "$tok")" 'native/lib/linux-aarch64/*' \
+    'native/lib/win-x86_64/*' 'native/lib/osx-aarch64/*'
+fi
 for m in native-ops api engine-mamba model-zoo examples jmh; do
   for kind in classes test-classes; do
     if [[ -d "$m/target/$kind" ]]; then
@@ -37,12 +44,14 @@ done
 rm -f "$out"/lib/junit-jupiter*.jar "$out"/lib/junit-platform-commons*.jar \
   "$out"/lib/junit-platform-engine*.jar "$out"/lib/opentest4j*.jar "$out"/lib/apiguardian*.jar \
   "$out"/benchmarks.jar
+# A small Java runtime for the GPU machine (jlink of this JDK; jdk.zipfs for DJL's reading of
+# resources inside jars, java.net.http for the Hub client).
 if [[ ! -f "$out/jre.tgz" ]]; then
-  if [[ -x ../shared/device/make-jre.sh ]]; then
-    ../shared/device/make-jre.sh "$out"
-  else
-    echo "gpu-prepare: $out/jre.tgz missing; build one with jlink (see ../shared/device/make-jre.sh)" >&2
-    exit 1
-  fi
+  jdk=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+  tmp=$(mktemp -d)
+  "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.sql,java.xml,java.scripting,jdk.unsupported,jdk.management,jdk.zipfs,java.net.http \
+    --strip-debug --no-header-files --no-man-pages --compress=2 --output "$tmp/jre"
+  tar czf "$out/jre.tgz" -C "$tmp" jre
+  rm -rf "$tmp"
 fi
 du -sh "$out"

@@ -18,9 +18,10 @@ cp=""
 for d in "$GPU_DIR"/classes/*/classes "$GPU_DIR"/classes/*/test-classes; do cp="$cp:$d"; done
 for j in "$GPU_DIR"/lib/*.jar; do cp="$cp:$j"; done
 cp=${cp#:}
+# The tests run on the JVM's own class path (not the launcher's --class-path), so that a test
+# that starts another JVM (the command line's) hands it the same class path.
 "$JAVA" -Dai.djl.offline=true -Dmambadjl.fixtures="$PWD/fixtures/golden" ${MAMBADJL_JAVA_OPTS:-} \
-  -jar "$GPU_DIR"/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$cp" --scan-class-path --include-tag "${MAMBADJL_GPU_TAGS:-gpu & !realshapes}" \
+  -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --scan-class-path --include-engine=junit-jupiter --include-tag "${MAMBADJL_GPU_TAGS:-gpu & !realshapes}" \
   --include-classname "${MAMBADJL_GPU_TESTS:-.*}" \
   --details=tree --disable-banner --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.log"
 status=${PIPESTATUS[0]}

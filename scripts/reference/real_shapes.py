@@ -10,6 +10,9 @@ exercised), and writes `reference.safetensors` beside it:
 - logits         float32 [1, L, V]     transformers' float32 forward (TF32 off)
 - generated_ids  int64   [1, L + N]    greedy continuation through transformers' cache
 - margins        float32 [N]           top-1 minus top-2 logit at each greedy step
+- logits64       float32 [1, L, V]     the same forward with the model converted to float64: the
+                                       yardstick of float32 rounding (random deep models amplify
+                                       it, more with depth; RealShapesTest uses this distance)
 
 The gated RMSNorm of Mamba2/Bamba is made per group, as mamba_ssm computes it (see
 fixtures/golden/README.md); Codestral has 8 groups, so the difference is real there.
@@ -129,6 +132,16 @@ def greedy(model, input_ids):
     return out.sequences, torch.tensor(margins, dtype=torch.float32)
 
 
+@torch.no_grad()
+def float64_logits(model, input_ids):
+    """The same model in float64 (converted in place, tensor by tensor, so that Codestral's float32
+    and float64 copies are never whole on the GPU at once): the yardstick of float32 rounding."""
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.is_floating_point():
+            t.data = t.data.double()
+    return model(input_ids).logits.double()
+
+
 def main():
     out_dir = sys.argv[1]
     wanted = sys.argv[2:] or list(shapes())
@@ -151,15 +164,19 @@ def main():
         with torch.no_grad():
             logits = model(ids).logits.float()
         sequences, margins = greedy(model, ids)
+        logits64 = float64_logits(model, ids)
         save_file({"input_ids": ids.cpu().contiguous(),
                    "logits": logits.cpu().contiguous(),
+                   "logits64": logits64.float().cpu().contiguous(),
                    "generated_ids": sequences.cpu().contiguous(),
                    "margins": margins.contiguous()},
                   f"{directory}/reference.safetensors")
         params = sum(p.numel() for p in model.parameters())
         summary[name] = {"parameters": params, "gated_norms_per_group": patched,
                          "max_abs_logit": float(logits.abs().max()),
-                         "min_margin": float(margins.min()), "seconds": time.time() - start}
+                         "min_margin": float(margins.min()),
+                         "float32_vs_float64": float((logits.double() - logits64).abs().max()),
+                         "seconds": time.time() - start}
         print(name, json.dumps(summary[name]), flush=True)
         del model
         torch.cuda.empty_cache()
