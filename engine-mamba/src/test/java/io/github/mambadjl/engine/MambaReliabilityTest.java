@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -74,9 +75,20 @@ class MambaReliabilityTest {
 
     @Test
     void eightPredictorsOnOneModelGiveTheSerialResults() throws Exception {
+        assertParallelGivesSerialResults(Device.cpu());
+    }
+
+    /**
+     * Asserts that {@value #THREADS} threads, each with its own predictor on one model, give the
+     * results of the same calls made one after the other, bit for bit.
+     *
+     * @param device where the models run
+     * @throws Exception if a model fails
+     */
+    static void assertParallelGivesSerialResults(Device device) throws Exception {
         for (String model : new String[] {"mamba-tiny", "bamba-tiny"}) {
             try (ZooModel<NDList, NDList> zoo =
-                    Goldens.criteria(Goldens.model(model)).build().loadModel()) {
+                    Goldens.criteria(Goldens.model(model)).optDevice(device).build().loadModel()) {
                 List<List<Result>> serial = new ArrayList<>();
                 for (int t = 0; t < THREADS; t++) {
                     serial.add(work(zoo, t));
@@ -108,34 +120,7 @@ class MambaReliabilityTest {
     @Test
     void loadCloseCyclesLeaveNativeMemoryAndRssWhereTheyStarted(@TempDir Path dir)
             throws Exception {
-        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        File log = dir.resolve("cycles.log").toFile();
-        // A fixed, pre-touched heap, the C1 compiler only and two malloc arenas: the heap, the
-        // JIT's code cache and glibc's per-thread arenas otherwise keep growing for a while after
-        // start, which is not memory that the engine holds. The probe warms up for 10 cycles.
-        ProcessBuilder builder =
-                new ProcessBuilder(
-                                java,
-                                "-Xms128m",
-                                "-Xmx128m",
-                                "-XX:+AlwaysPreTouch",
-                                "-XX:+UseSerialGC",
-                                "-XX:TieredStopAtLevel=1",
-                                "-Dai.djl.offline=true",
-                                "-Dmambadjl.fixtures=" + Goldens.root(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                MemoryCycles.class.getName(),
-                                "50",
-                                "10")
-                        .redirectErrorStream(true)
-                        .redirectOutput(log);
-        builder.environment().put("MALLOC_ARENA_MAX", "2");
-        builder.environment().put("OMP_WAIT_POLICY", "passive");
-        Process process = builder.start();
-        assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the cycles timed out");
-        List<String> output = Files.readAllLines(log.toPath());
-        assertEquals(0, process.exitValue(), String.join("\n", output));
+        List<String> output = memoryCycles(dir, "50", "10");
         long[] bytes = values(output, "BYTES");
         long[] blocks = values(output, "BLOCKS");
         long[] rss = values(output, "RSS_KIB");
@@ -147,7 +132,47 @@ class MambaReliabilityTest {
                 "RSS grew by " + growthKiB + " KiB over 50 cycles: " + String.join("\n", output));
     }
 
-    private static long[] values(List<String> output, String key) {
+    /**
+     * Runs {@link MemoryCycles} in a JVM of its own and returns its output.
+     *
+     * @param dir a folder for the log
+     * @param args the arguments of {@link MemoryCycles#main}
+     * @return the lines it printed
+     * @throws Exception if it fails or times out
+     */
+    static List<String> memoryCycles(Path dir, String... args) throws Exception {
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        File log = dir.resolve("cycles.log").toFile();
+        // A fixed, pre-touched heap, the C1 compiler only and two malloc arenas: the heap, the
+        // JIT's code cache and glibc's per-thread arenas otherwise keep growing for a while after
+        // start, which is not memory that the engine holds. The probe warms up for 10 cycles.
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                java,
+                                "-Xms128m",
+                                "-Xmx128m",
+                                "-XX:+AlwaysPreTouch",
+                                "-XX:+UseSerialGC",
+                                "-XX:TieredStopAtLevel=1",
+                                "-Dai.djl.offline=true",
+                                "-Dmambadjl.fixtures=" + Goldens.root(),
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                MemoryCycles.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
+        builder.environment().put("MALLOC_ARENA_MAX", "2");
+        builder.environment().put("OMP_WAIT_POLICY", "passive");
+        Process process = builder.start();
+        assertTrue(process.waitFor(5, TimeUnit.MINUTES), "the cycles timed out");
+        List<String> output = Files.readAllLines(log.toPath());
+        assertEquals(0, process.exitValue(), String.join("\n", output));
+        return output;
+    }
+
+    static long[] values(List<String> output, String key) {
         for (String line : output) {
             if (line.startsWith(key + " ")) {
                 String[] parts = line.split(" ");
