@@ -18,6 +18,11 @@ class SsdCpuTest {
         return Backend.CPU;
     }
 
+    /** The length of the long-sequence case. */
+    int longLength() {
+        return 65_536;
+    }
+
     /** The relative tolerance between one call and a split sequence, outputs in dtype. */
     double splitOutTolerance(DType dtype) {
         return 1e-5;
@@ -200,6 +205,21 @@ class SsdCpuTest {
         Oracles.ScanResult want = in.oracle(lo, hi, true);
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
         Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
+        Compare.close("final states", want.state(), Host.read(fin), 1e-4, scale, seed);
+    }
+
+    @Test
+    void longSequence() {
+        int len = longLength();
+        long seed = SEED + 3;
+        Inputs in = new Inputs(new Random(seed), DType.FLOAT32, 1, len, 2, 2, 1, 4, true, false);
+        NativeTensor out = Host.poisoned(DType.FLOAT32, 1, len, 2, 2);
+        NativeTensor fin = Host.poisoned(DType.FLOAT32, 1, 2, 2, 4);
+        NativeTensor init = Host.f32(in.init, 1, 2, 2, 4);
+        backend().ssd(in.args(false, 0, Float.POSITIVE_INFINITY, 256, init, fin, out));
+        Oracles.ScanResult want = in.oracle(0, Float.POSITIVE_INFINITY, true);
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("out", want.out(), Host.read(out), 1e-4, scale, seed);
         Compare.close("final states", want.state(), Host.read(fin), 1e-4, scale, seed);
     }
 

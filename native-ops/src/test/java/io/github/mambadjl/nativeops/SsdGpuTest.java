@@ -20,6 +20,11 @@ class SsdGpuTest extends SsdCpuTest {
         return gpu;
     }
 
+    @Override
+    int longLength() {
+        return 1_048_576;
+    }
+
     /**
      * One storage ulp for 16-bit outputs: the chunked form sums by chunk, so a split that is not on
      * a chunk boundary changes the float32 rounding, which may move the last bit of an output.
