@@ -121,6 +121,25 @@ MOPS_API int32_t mops_cpu_host_free(void *ptr);
 /** Bytes currently allocated by mops_cpu_host_alloc and not yet freed, and the count of blocks. */
 MOPS_API int32_t mops_cpu_host_in_use(int64_t *bytes, int64_t *blocks);
 
+/*
+ * The cache of freed host blocks. mops_cpu_host_free keeps a freed block (header included) for
+ * reuse by a later mops_cpu_host_alloc of the same rounded size, as long as the cached blocks stay
+ * within the limit, dropping the least recently freed ones first; cached blocks are not counted by
+ * mops_cpu_host_in_use. The limit starts at 0 (no cache). Thread-safe.
+ */
+
+/** Sets the most bytes the cache may hold (0 turns it off), freeing the oldest blocks above it. */
+MOPS_API int32_t mops_cpu_host_cache_limit(int64_t limit_bytes);
+
+/** Frees the least recently freed cached blocks until at most keep_bytes stay cached. */
+MOPS_API int32_t mops_cpu_host_cache_trim(int64_t keep_bytes);
+
+/**
+ * The cache's figures into stats[0..4]: bytes cached (headers included), blocks cached, allocations
+ * served from the cache, allocations that were not, and the limit.
+ */
+MOPS_API int32_t mops_cpu_host_cache_stats(int64_t *stats);
+
 /**
  * Copies a strided view into another with dtype conversion (to bool: x != 0). Both src and dst
  * are addressed with their own strides over the same shape; dst may be a view of a larger

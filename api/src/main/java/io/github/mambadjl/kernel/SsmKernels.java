@@ -1,6 +1,7 @@
 package io.github.mambadjl.kernel;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 
 /**
  * The state-space operations of the Mamba family, the small surface that an engine may implement
@@ -192,4 +193,23 @@ public interface SsmKernels {
      */
     NDArray gatedRmsNorm(
             NDArray x, NDArray z, NDArray weight, float eps, int groupSize, boolean normBeforeGate);
+
+    /**
+     * Returns the state matrix {@code A = -exp(A_log)} of the Mamba and Mamba-2 mixers.
+     *
+     * <p>This default runs two NDArray operations on every call (differentiable where the engine
+     * records gradients) and attaches the result to {@code manager}. An engine without autograd may
+     * instead return an array that it keeps with {@code aLog} and reuses while {@code aLog} is
+     * unchanged, so the caller must neither close nor modify the result.
+     *
+     * @param aLog {@code A_log}, any shape
+     * @param manager the manager of the caller's intermediates
+     * @return {@code -exp(aLog)}, shaped like {@code aLog}
+     */
+    default NDArray stateMatrix(NDArray aLog, NDManager manager) {
+        NDArray decay = aLog.exp();
+        // an operation on a parameter would otherwise leave its result with the model's manager
+        decay.attach(manager);
+        return decay.neg();
+    }
 }

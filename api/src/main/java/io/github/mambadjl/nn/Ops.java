@@ -8,6 +8,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
+import io.github.mambadjl.kernel.SsmKernels;
 
 /** Small helpers shared by the blocks of this package. */
 final class Ops {
@@ -19,14 +20,12 @@ final class Ops {
     }
 
     /**
-     * Returns {@code A = -exp(A_log)}, owned by the manager of {@code x}: an operation on a
-     * parameter would otherwise leave its result with the model's manager, growing it on every
-     * forward.
+     * Returns {@code A = -exp(A_log)} through the engine's kernels ({@link
+     * SsmKernels#stateMatrix}): computed per call and owned by the manager of {@code x}, or kept by
+     * an engine without autograd; not to be closed.
      */
     static NDArray stateMatrix(ParameterStore ps, Parameter aLog, NDArray x, boolean training) {
-        NDArray decay = value(ps, aLog, x, training).exp();
-        decay.attach(x.getManager());
-        return decay.neg();
+        return SsmKernels.of(x).stateMatrix(value(ps, aLog, x, training), x.getManager());
     }
 
     static NDArray linear(

@@ -42,6 +42,11 @@ class KernelGradientTest {
     }
 
     @Test
+    void stateMatrix() {
+        check(in -> new NDList(k.stateMatrix(in.get(0), manager)), shape(3, 4));
+    }
+
+    @Test
     void causalConv1d() {
         check(
                 in -> out(k.causalConv1d(in.get(0), in.get(1), in.get(2), in.get(3), true)),

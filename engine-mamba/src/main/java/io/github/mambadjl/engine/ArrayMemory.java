@@ -11,6 +11,7 @@ abstract class ArrayMemory {
     private final long address;
     private final long bytes;
     private final AtomicInteger references = new AtomicInteger(1);
+    private volatile long writes;
 
     ArrayMemory(long address, long bytes) {
         this.address = address;
@@ -48,6 +49,21 @@ abstract class ArrayMemory {
      * @param address the address to free
      */
     abstract void free(long address);
+
+    /** Records a write into memory that arrays already held (an in-place update or a set). */
+    final synchronized void written() {
+        writes++;
+    }
+
+    /**
+     * Returns how many writes {@link #written()} recorded: values derived from this memory stay
+     * valid while it does not change.
+     *
+     * @return the count of recorded writes
+     */
+    final long writes() {
+        return writes;
+    }
 
     final long address() {
         return address;

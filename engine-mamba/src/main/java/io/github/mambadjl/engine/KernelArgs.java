@@ -107,10 +107,13 @@ final class KernelArgs implements AutoCloseable {
      * place: the caller's state stays as it was.
      *
      * @param state the state
-     * @return the copy, owned by the caller
+     * @return the copy, owned by the caller (attached to the manager of the first input, like every
+     *     output, not to the state's)
      */
     MambaNDArray stateCopy(NDArray state) {
-        return ofEngine(state, DataType.FLOAT32).duplicate();
+        MambaNDArray copy = ofEngine(state, DataType.FLOAT32).duplicate();
+        copy.attach(manager);
+        return copy;
     }
 
     /**

@@ -39,6 +39,7 @@ public final class MambaEngine extends Engine {
         try {
             // Loads the CPU library and checks its ABI version.
             CpuKernels.buildInfo();
+            HostBlockCache.configure();
             return new MambaEngine();
         } catch (LinkageError e) {
             // UnsatisfiedLinkError, or the failed initialisation of the JNA bindings

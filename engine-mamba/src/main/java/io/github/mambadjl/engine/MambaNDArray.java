@@ -36,6 +36,7 @@ public class MambaNDArray extends NDArrayAdapter {
     private long[] strides;
     private final TensorDType type;
     private MambaNDArrayEx ex;
+    private volatile DerivedArray stateMatrix;
 
     /**
      * Creates an array over memory, taking over one reference to it.
@@ -127,6 +128,42 @@ public class MambaNDArray extends NDArrayAdapter {
         return strides.clone();
     }
 
+    /**
+     * Returns the memory this array views.
+     *
+     * @return the memory
+     */
+    ArrayMemory memory() {
+        checkOpen();
+        return memory;
+    }
+
+    /**
+     * Returns {@code -exp(this)}, computed on the first call and kept with this array (closed with
+     * it) while its memory is not written: the state matrix {@code A = -exp(A_log)} of a model's
+     * parameter costs nothing after the first forward.
+     *
+     * @return the kept result, not to be closed or modified by the caller
+     */
+    MambaNDArray stateMatrix() {
+        DerivedArray derived = stateMatrix;
+        if (derived == null) {
+            synchronized (this) {
+                if (stateMatrix == null) {
+                    stateMatrix = new DerivedArray();
+                }
+                derived = stateMatrix;
+            }
+        }
+        return derived.get(
+                this,
+                source -> {
+                    try (NDArray decay = source.exp()) {
+                        return (MambaNDArray) decay.neg();
+                    }
+                });
+    }
+
     long[] dims() {
         return getShape().getShape().clone();
     }
@@ -199,6 +236,7 @@ public class MambaNDArray extends NDArrayAdapter {
                     Strides.broadcastStrides(
                             v.dims(), v.strides, dims(), operation + " (assigned value)");
             backend().copy(dims(), v.type, v.address(), s, type, address(), strides);
+            memory.written();
         } finally {
             if (v != value) {
                 v.close();
@@ -369,6 +407,9 @@ public class MambaNDArray extends NDArrayAdapter {
             memory = null;
             if (m != null) {
                 m.release();
+            }
+            if (stateMatrix != null) {
+                stateMatrix.close();
             }
         }
     }

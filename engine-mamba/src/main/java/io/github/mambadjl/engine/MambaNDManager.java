@@ -247,13 +247,19 @@ public class MambaNDManager extends BaseNDManager {
         return Engine.getEngine(MambaEngine.ENGINE_NAME);
     }
 
-    /** Closes the arrays of this manager and the manager of the alternative engine. */
+    /**
+     * Closes the arrays of this manager and the manager of the alternative engine; a base manager
+     * (a child of the system manager) also empties the engine's cache of freed host blocks.
+     */
     @Override
     public void close() {
         boolean wasOpen = isOpen();
         super.close();
         if (wasOpen && alternativeManager != null) {
             alternativeManager.close();
+        }
+        if (wasOpen && parent == SYSTEM_MANAGER) {
+            HostBlockCache.release();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.mambadjl.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.mambadjl.kernel.KernelOutput;
@@ -334,6 +335,22 @@ public final class MambaSsmKernels implements SsmKernels {
             }
             return out;
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On this engine (no autograd) the result is computed once per {@code A_log} array and kept
+     * with it, closed with it, and recomputed only when its memory is written ({@code set}, an
+     * in-place operation) or replaced ({@code intern}): a decoding step does not recompute the
+     * exponentials of every layer's {@code A_log}.
+     */
+    @Override
+    public NDArray stateMatrix(NDArray aLog, NDManager manager) {
+        if (aLog instanceof MambaNDArray) {
+            return ((MambaNDArray) aLog).stateMatrix();
+        }
+        return SsmKernels.super.stateMatrix(aLog, manager);
     }
 
     /**

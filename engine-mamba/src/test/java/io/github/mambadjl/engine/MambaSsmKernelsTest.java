@@ -2,11 +2,15 @@ package io.github.mambadjl.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.mambadjl.kernel.KernelOutput;
@@ -109,6 +113,36 @@ class MambaSsmKernelsTest {
         NDArray x = e.mamba.zeros(new Shape(1));
         assertInstanceOf(MambaSsmKernels.class, SsmKernels.of(x));
         assertInstanceOf(ReferenceSsmKernels.class, SsmKernels.of(e.torch.zeros(new Shape(1))));
+    }
+
+    @Test
+    void theStateMatrixIsKeptWithALogUntilALogChanges() {
+        NDArray[] aLog = f32(-2, 3, 6, 4);
+        NDManager step = e.mamba.newSubManager();
+        long bytes = MambaNDManager.hostBytesInUse();
+        NDArray a = SsmKernels.of(m(aLog)).stateMatrix(m(aLog), step);
+        close("A = -exp(A_log)", ref.stateMatrix(t(aLog), e.torch), a, 1e-6);
+        assertEquals(bytes + 6 * 4 * 4, MambaNDManager.hostBytesInUse(), "one array, kept");
+        assertSame(a, SsmKernels.of(m(aLog)).stateMatrix(m(aLog), step), "reused");
+        step.close();
+        assertFalse(a.isReleased(), "owned with A_log, not by the caller's manager");
+
+        m(aLog).get("1:3, 2").subi(1f);
+        t(aLog).set(new NDIndex("1:3, 2"), t(aLog).get("1:3, 2").sub(1f));
+        NDArray changed = SsmKernels.of(m(aLog)).stateMatrix(m(aLog), e.mamba);
+        assertTrue(a.isReleased(), "the stale value is closed");
+        close("A after an in-place write", ref.stateMatrix(t(aLog), e.torch), changed, 1e-6);
+
+        NDArray[] other = f32(-1, 1, 6, 4);
+        m(aLog).intern(m(other).duplicate());
+        close(
+                "A after intern",
+                ref.stateMatrix(t(other), e.torch),
+                SsmKernels.of(m(aLog)).stateMatrix(m(aLog), e.mamba),
+                1e-6);
+        long before = MambaNDManager.hostBytesInUse();
+        m(aLog).close();
+        assertEquals(before - 2 * 6 * 4 * 4, MambaNDManager.hostBytesInUse(), "closed with A_log");
     }
 
     @ParameterizedTest

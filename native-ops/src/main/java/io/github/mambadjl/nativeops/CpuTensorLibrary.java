@@ -22,6 +22,12 @@ final class CpuTensorLibrary {
 
     static native int mops_cpu_host_in_use(long[] bytes, long[] blocks);
 
+    static native int mops_cpu_host_cache_limit(long limitBytes);
+
+    static native int mops_cpu_host_cache_trim(long keepBytes);
+
+    static native int mops_cpu_host_cache_stats(long[] stats);
+
     static native int mops_cpu_copy(
             int rank,
             long[] shape,

@@ -143,6 +143,39 @@ public final class CpuTensorOps {
     }
 
     /**
+     * Sets the most bytes that the cache of freed host blocks may hold, freeing the least recently
+     * freed blocks above it. A block freed by {@link #free} is kept for a later {@link #allocate}
+     * of the same rounded size while the cache stays within this limit; 0 (the native default)
+     * turns the cache off. Cached blocks do not count in {@link #inUse}.
+     *
+     * @param limitBytes the limit, at least 0
+     */
+    public static void setCacheLimit(long limitBytes) {
+        check(CpuTensorLibrary.mops_cpu_host_cache_limit(limitBytes), "host_cache_limit", "");
+    }
+
+    /**
+     * Frees the least recently freed cached blocks until at most {@code keepBytes} stay cached.
+     *
+     * @param keepBytes the bytes the cache may keep (0 empties it)
+     */
+    public static void trimCache(long keepBytes) {
+        check(CpuTensorLibrary.mops_cpu_host_cache_trim(keepBytes), "host_cache_trim", "");
+    }
+
+    /**
+     * Returns the figures of the cache of freed host blocks.
+     *
+     * @return {@code {cached bytes (block headers included), cached blocks, allocations served from
+     *     the cache, allocations that were not, limit}}
+     */
+    public static long[] cacheStats() {
+        long[] stats = new long[5];
+        check(CpuTensorLibrary.mops_cpu_host_cache_stats(stats), "host_cache_stats", "");
+        return stats;
+    }
+
+    /**
      * Copies a strided view into another, converting the dtype.
      *
      * @param shape the shape of both views
