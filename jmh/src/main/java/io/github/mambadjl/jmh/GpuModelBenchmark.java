@@ -288,6 +288,7 @@ public final class GpuModelBenchmark {
         double[] total = new double[steps];
         long inUseBefore = opts.gpu ? MambaNDManager.deviceBytesInUse(0) : 0;
         long stateBytes;
+        long growth;
         try (InferenceCache cache = model.lm.newCache(model.manager, batch)) {
             try (NDManager step = model.manager.newSubManager()) {
                 NDArray ids = step.create(prompt, new Shape(batch, PROMPT));
@@ -297,6 +298,7 @@ public final class GpuModelBenchmark {
             }
             sync();
             stateBytes = opts.gpu ? MambaNDManager.deviceBytesInUse(0) - inUseBefore : -1;
+            long inUseAfterPrompt = bytesInUse();
             for (int i = -warmup; i < steps; i++) {
                 long t0 = System.nanoTime();
                 long t1;
@@ -311,15 +313,20 @@ public final class GpuModelBenchmark {
                     greedy(logits, tokens);
                 }
                 long t3 = System.nanoTime();
+                if (i == -1) {
+                    inUseAfterPrompt = bytesInUse();
+                }
                 if (i >= 0) {
                     enqueue[i] = (t1 - t0) / 1e6;
                     dev[i] = (t2 - t0) / 1e6;
                     total[i] = (t3 - t0) / 1e6;
                 }
             }
+            growth = (bytesInUse() - inUseAfterPrompt) / steps;
         }
         JsonObject r = new JsonObject();
         r.addProperty("batch", batch);
+        r.addProperty("arrays_bytes_growth_per_step", growth);
         r.addProperty("prompt", PROMPT);
         r.addProperty("warmup_steps", warmup);
         r.add("total_ms", stats(total));
@@ -333,6 +340,11 @@ public final class GpuModelBenchmark {
                 "decode %s batch %d: %.3f ms/step (device %.3f, enqueue %.3f)%n",
                 model.config.family(), batch, median(total), median(dev), median(enqueue));
         return r;
+    }
+
+    /** The bytes of the engine's arrays on the benchmark's device. */
+    private long bytesInUse() {
+        return opts.gpu ? MambaNDManager.deviceBytesInUse(0) : MambaNDManager.hostBytesInUse();
     }
 
     /** The last position's logits to the host as float32, then the argmax of every row. */
