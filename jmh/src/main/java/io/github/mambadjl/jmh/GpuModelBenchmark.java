@@ -23,6 +23,7 @@ import io.github.mambadjl.nativeops.CudaStream;
 import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.DType;
 import io.github.mambadjl.nativeops.DeviceBuffer;
+import io.github.mambadjl.nativeops.NativeOpException;
 import io.github.mambadjl.nativeops.NativeTensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -113,7 +114,7 @@ public final class GpuModelBenchmark {
                                     "unknown argument " + a + "; see GpuModelBenchmark's Javadoc");
                 }
             }
-            return new Options(gpu, tiny, out, models, 10, steps, profile);
+            return new Options(gpu, tiny, out, models, 100, steps, profile);
         }
 
         private static String value(String[] args, int i, String name) {
@@ -240,19 +241,21 @@ public final class GpuModelBenchmark {
                 m.add("memory_after_decode_b1", memory());
             }
             if (name.equals("mamba-2.8b") || name.equals("codestral-7b")) {
-                m.add("prefill", prefill(model, opts.prefillLength(), 1, 3));
+                int length = opts.prefillLength();
+                m.add("prefill", prefill(model, length, length, 1, 3));
+                m.add("prefill_chunked", prefill(model, length, length / 4, 1, 3));
             }
             if (name.equals("mamba2-2.7b")) {
                 m.add(
                         "decode_b" + opts.throughputBatch(),
-                        decode(model, opts.throughputBatch(), 3, 10));
+                        decode(model, opts.throughputBatch(), 30, 10));
             }
             if (name.equals("codestral-7b")) {
                 if (opts.gpu) {
                     CudaTensorOps.trimPool(0, 0);
                 }
                 int batch = opts.concurrentBatch();
-                m.add("decode_b" + batch, decode(model, batch, 2, 5));
+                m.add("decode_b" + batch, decode(model, batch, 10, 5));
                 if (opts.gpu) {
                     m.add("memory_after_decode_b" + batch, memory());
                 }
@@ -363,42 +366,70 @@ public final class GpuModelBenchmark {
         }
     }
 
-    /** Forward of {@code [batch, length]} random ids into a fresh cache, then a synchronisation. */
-    private JsonObject prefill(Loaded model, int length, int warmup, int reps) {
+    /**
+     * Forward of {@code [1, length]} random ids into a fresh cache, in pieces of {@code chunk}
+     * tokens (the states handed from piece to piece by the cache, each piece's intermediates freed
+     * before the next), then a synchronisation. A piece that runs out of device memory is recorded
+     * as such, not thrown: the engine stays usable.
+     */
+    private JsonObject prefill(Loaded model, int length, int chunk, int warmup, int reps) {
         Random rnd = new Random(length);
         long[] ids = new long[length];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = rnd.nextInt(model.config.vocabSize());
         }
-        double[] times = new double[reps];
-        long peakReserved = 0;
-        for (int i = -warmup; i < reps; i++) {
-            try (NDManager step = model.manager.newSubManager();
-                    InferenceCache cache = model.lm.newCache(step, 1)) {
-                NDArray input = step.create(ids, new Shape(1, length));
-                sync();
-                long t0 = System.nanoTime();
-                model.lm.forward(model.ps, input, null, cache, false, false);
-                sync();
-                long t1 = System.nanoTime();
-                if (i >= 0) {
-                    times[i] = (t1 - t0) / 1e6;
-                }
-            }
-            if (opts.gpu) {
-                peakReserved = Math.max(peakReserved, CudaTensorOps.poolStats(0).reservedBytes());
-            }
-        }
         JsonObject r = new JsonObject();
         r.addProperty("length", length);
+        r.addProperty("chunk", chunk);
         r.addProperty(
                 "logits", "all positions (CausalLM.forward has no last-position-only option)");
+        double[] times = new double[reps];
+        long peakReserved = 0;
+        try {
+            for (int i = -warmup; i < reps; i++) {
+                try (NDManager seq = model.manager.newSubManager();
+                        InferenceCache cache = model.lm.newCache(seq, 1)) {
+                    NDArray input = seq.create(ids, new Shape(1, length));
+                    sync();
+                    long t0 = System.nanoTime();
+                    for (int from = 0; from < length; from += chunk) {
+                        try (NDManager piece = seq.newSubManager()) {
+                            NDArray part =
+                                    input.get(":, {}:{}", from, Math.min(length, from + chunk));
+                            part.attach(piece);
+                            model.lm.forward(model.ps, part, null, cache, false, false);
+                            sync();
+                        }
+                    }
+                    long t1 = System.nanoTime();
+                    if (i >= 0) {
+                        times[i] = (t1 - t0) / 1e6;
+                    }
+                }
+                if (opts.gpu) {
+                    peakReserved =
+                            Math.max(peakReserved, CudaTensorOps.poolStats(0).reservedBytes());
+                }
+            }
+        } catch (NativeOpException e) {
+            r.addProperty("error", e.getMessage());
+            System.out.printf("prefill %d in pieces of %d: %s%n", length, chunk, e.getMessage());
+            sync();
+            if (opts.gpu) {
+                r.addProperty("pool_reserved_bytes", CudaTensorOps.poolStats(0).reservedBytes());
+                CudaTensorOps.trimPool(0, 0);
+            }
+            return r;
+        }
         r.add("ms", stats(times));
         r.addProperty("tokens_per_s", length * 1000.0 / median(times));
         if (opts.gpu) {
             r.addProperty("pool_reserved_bytes", peakReserved);
+            CudaTensorOps.trimPool(0, 0);
         }
-        System.out.printf("prefill %s %d: %.2f ms%n", model.config.family(), length, median(times));
+        System.out.printf(
+                "prefill %s %d in pieces of %d: %.2f ms%n",
+                model.config.family(), length, chunk, median(times));
         return r;
     }
 
@@ -555,13 +586,12 @@ public final class GpuModelBenchmark {
                             .getAsDouble();
             s.addProperty("decode_b1_ms", decode);
             s.addProperty("decode_b1_over_floor", decode / floor);
-            if (m.has("prefill")) {
-                s.addProperty(
-                        "prefill_ms",
-                        m.getAsJsonObject("prefill")
-                                .getAsJsonObject("ms")
-                                .get("median")
-                                .getAsDouble());
+            for (String p : new String[] {"prefill", "prefill_chunked"}) {
+                if (m.has(p) && m.getAsJsonObject(p).has("ms")) {
+                    s.addProperty(
+                            p + "_ms",
+                            m.getAsJsonObject(p).getAsJsonObject("ms").get("median").getAsDouble());
+                }
             }
             String b = "decode_b" + opts.throughputBatch();
             if (name.equals("mamba2-2.7b") && m.has(b)) {
