@@ -104,7 +104,9 @@ final class KernelArgs implements AutoCloseable {
 
     /**
      * Returns a new float32 array holding a copy of a state, for a kernel that updates its state in
-     * place: the caller's state stays as it was.
+     * place: the caller's state stays as it was. Like every output, the copy belongs to the manager
+     * of the first input (not to the state's: a cache that keeps a view of the new state and closes
+     * the old one would otherwise hold every step's state until the cache is closed).
      *
      * @param state the state
      * @return the copy, owned by the caller (attached to the manager of the first input, like every

@@ -206,6 +206,50 @@ class MambaSsmKernelsTest {
     }
 
     @Test
+    void stepStatesBelongToTheOutputsManager() {
+        // a decoding cache keeps its states in a manager of its own; the new states must belong
+        // to the step (the first input's manager), so that closing the cache's old view frees them
+        try (NDManager states = e.mamba.newSubManager();
+                NDManager step = e.mamba.newSubManager()) {
+            NDArray conv = states.randomUniform(-1, 1, new Shape(2, 6, 3));
+            NDArray ssm = states.randomUniform(-1, 1, new Shape(2, 4, 3, 5));
+            NDArray x = step.randomUniform(-1, 1, new Shape(2, 6));
+            NDArray w = step.randomUniform(-1, 1, new Shape(6, 4));
+            SsmKernels k = SsmKernels.of(x);
+            KernelOutput c = k.causalConv1dUpdate(x, w, null, conv, true);
+            assertSame(step, c.state().getManager(), "conv update state");
+            KernelOutput s =
+                    k.ssdStep(
+                            ssm,
+                            step.randomUniform(-1, 1, new Shape(2, 4, 3)),
+                            step.randomUniform(0, 1, new Shape(2, 4)),
+                            step.randomUniform(-2, -0.1f, new Shape(4)),
+                            step.randomUniform(-1, 1, new Shape(2, 1, 5)),
+                            step.randomUniform(-1, 1, new Shape(2, 1, 5)),
+                            null,
+                            null,
+                            null,
+                            false,
+                            0f,
+                            Float.POSITIVE_INFINITY);
+            assertSame(step, s.state().getManager(), "ssd step state");
+            KernelOutput u =
+                    k.selectiveStateUpdate(
+                            states.randomUniform(-1, 1, new Shape(2, 6, 4)),
+                            x,
+                            step.randomUniform(0, 1, new Shape(2, 6)),
+                            step.randomUniform(-2, -0.1f, new Shape(6, 4)),
+                            step.randomUniform(-1, 1, new Shape(2, 4)),
+                            step.randomUniform(-1, 1, new Shape(2, 4)),
+                            null,
+                            null,
+                            null,
+                            false);
+            assertSame(step, u.state().getManager(), "selective state update state");
+        }
+    }
+
+    @Test
     void convStepsContinueTheSequence() {
         NDArray[] x = f32(-2, 2, 2, 4, 9);
         NDArray[] w = f32(-1, 1, 4, 4);
