@@ -42,9 +42,14 @@ public final class AttentionLayerState implements LayerState {
     /**
      * Appends new keys and values along the sequence axis and returns everything seen so far.
      *
+     * <p>The returned arrays are views of the cached ones that belong to the manager of {@code
+     * newKeys}, so that what the caller derives from them (repeats for grouped heads, transposes,
+     * products) belongs to the caller's manager and is freed with it, not kept until the cache
+     * closes.
+     *
      * @param newKeys keys {@code [batch, kvHeads, length, headDim]}
      * @param newValues values shaped like {@code newKeys}
-     * @return all keys and values, in that order
+     * @return all keys and values, in that order, as views owned by the manager of {@code newKeys}
      */
     public NDList append(NDArray newKeys, NDArray newValues) {
         NDArray k = newKeys.stopGradient();
@@ -59,7 +64,12 @@ public final class AttentionLayerState implements LayerState {
         v.attach(manager);
         keys = k;
         values = v;
-        return new NDList(k, v);
+        NDManager caller = newKeys.getManager();
+        NDArray keysView = k.stopGradient();
+        NDArray valuesView = v.stopGradient();
+        keysView.attach(caller);
+        valuesView.attach(caller);
+        return new NDList(keysView, valuesView);
     }
 
     /** {@inheritDoc} */
