@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.mambadjl.cache.InferenceCache;
+import io.github.mambadjl.cache.LayerState;
 import io.github.mambadjl.checkpoint.Checkpoint;
 import io.github.mambadjl.checkpoint.SafetensorsWriter;
 import io.github.mambadjl.checkpoint.TensorData;
@@ -228,14 +229,11 @@ public final class CausalLM extends ShapedBlock {
             if (hiddenStates && before) {
                 states.add(h);
             }
+            LayerState state = cache == null ? null : cache.layer(i);
             h =
-                    layers.get(i)
-                            .forward(
-                                    ps,
-                                    h,
-                                    context,
-                                    cache == null ? null : cache.layer(i),
-                                    training);
+                    training
+                            ? layers.get(i).forward(ps, h, context, state, training)
+                            : inferLayer(layers.get(i), ps, h, context, state, !hiddenStates);
             if (hiddenStates && !before) {
                 states.add(h);
             }
@@ -254,6 +252,32 @@ public final class CausalLM extends ShapedBlock {
             logits = logits.get("..., 0:{}", config.vocabSize());
         }
         return new LanguageModelOutput(logits, states);
+    }
+
+    /**
+     * Runs one layer outside training with its intermediates on a manager of their own, closed when
+     * the layer is done: only the layer's output (and the cache's new states, which the cache owns)
+     * outlive it, so that the working memory of a long prompt is one layer's, not the whole
+     * stack's.
+     */
+    private static NDArray inferLayer(
+            SequenceBlock layer,
+            ParameterStore ps,
+            NDArray h,
+            SequenceContext context,
+            LayerState state,
+            boolean closeInput) {
+        NDManager outer = h.getManager();
+        NDArray out;
+        try (NDManager scope = outer.newSubManager()) {
+            h.tempAttach(scope);
+            out = layer.forward(ps, h, context, state, false);
+            out.attach(outer);
+        }
+        if (closeInput) {
+            h.close();
+        }
+        return out;
     }
 
     /** {@inheritDoc} */

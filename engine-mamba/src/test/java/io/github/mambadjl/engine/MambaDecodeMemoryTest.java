@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 import io.github.mambadjl.cache.InferenceCache;
+import io.github.mambadjl.config.ModelConfig;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.nativeops.CpuTensorOps;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,6 +71,40 @@ class MambaDecodeMemoryTest {
         assertEquals(blocks, MambaNDManager.hostBlocksInUse());
         assertEquals(0, CpuTensorOps.cacheStats()[0], "closing the model empties the cache");
         assertEquals(HostBlockCache.DEFAULT_LIMIT, CpuTensorOps.cacheStats()[4]);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void aPromptKeepsOneLayersIntermediatesAtATime(String model) throws Exception {
+        try (ZooModel<NDList, NDList> zoo =
+                Goldens.criteria(Goldens.model(model)).build().loadModel()) {
+            CausalLM lm = (CausalLM) zoo.getBlock();
+            ModelConfig config = lm.config();
+            int length = 64;
+            long[] ids = new long[length];
+            for (int i = 0; i < length; i++) {
+                ids[i] = 3 + i % (config.vocabSize() - 3);
+            }
+            try (NDManager manager = zoo.getNDManager().newSubManager()) {
+                ParameterStore ps = new ParameterStore(manager, false);
+                NDArray input = manager.create(ids, new Shape(1, length));
+                long before = CpuTensorOps.inUse()[0];
+                NDArray logits = lm.forward(ps, input, null, null, false, false).logits();
+                long alive = CpuTensorOps.inUse()[0] - before;
+                long logitsBytes = logits.size() * 4;
+                long hiddenBytes = (long) length * config.hiddenSize() * 4;
+                // the logits, the final norm's input and output and the head's view: no layer's
+                // intermediates, whatever the depth
+                assertTrue(
+                        alive <= logitsBytes + 3 * hiddenBytes,
+                        model
+                                + ": "
+                                + alive
+                                + " bytes alive after the forward of "
+                                + config.numHiddenLayers()
+                                + " layers");
+            }
+        }
     }
 
     private static long bytes(NDList arrays) {
