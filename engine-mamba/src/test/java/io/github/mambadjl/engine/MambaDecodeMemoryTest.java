@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Decoding with a cache on the engine: each step frees what it allocates (the cache's states are
  * replaced, not accumulated; an attention layer's keys and values grow by one position and nothing
  * derived from them stays behind), a step's intermediates come from the cache of freed host blocks,
- * and closing the model empties that cache.
+ * and closing the model empties that cache; a prompt's forward frees each layer's intermediates
+ * when the layer is done.
  */
 class MambaDecodeMemoryTest {
 
