@@ -1,6 +1,7 @@
 package io.github.mambadjl.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -113,8 +114,9 @@ public final class Mamba extends SequenceBlock {
         long length = x.getShape().get(1);
         NDArray mask = context.mask();
         NDArray projected = Ops.linear(ps, x, inProjWeight, inProjBias, training);
-        NDArray hidden = Ops.maskPositions(projected.get(":, :, 0:{}", innerSize), mask);
-        NDArray gate = projected.get(":, :, {}:", innerSize);
+        NDList hiddenAndGate = projected.split(new long[] {innerSize}, 2);
+        NDArray hidden = Ops.maskPositions(hiddenAndGate.get(0), mask);
+        NDArray gate = hiddenAndGate.get(1);
         SsmKernels kernels = SsmKernels.of(x);
         NDArray cw = Ops.value(ps, convWeight, x, training);
         NDArray cb = Ops.value(ps, convBias, x, training);
@@ -134,9 +136,10 @@ public final class Mamba extends SequenceBlock {
         NDArray u = step ? conv.output().expandDims(1) : conv.output().transpose(0, 2, 1);
         u = Ops.maskPositions(u, mask);
         NDArray ssmParams = Ops.linear(ps, u, xProjWeight, null, training);
-        NDArray dtLow = ssmParams.get(":, :, 0:{}", timeStepRank);
-        NDArray bm = ssmParams.get(":, :, {}:{}", timeStepRank, timeStepRank + stateSize);
-        NDArray cm = ssmParams.get(":, :, {}:", timeStepRank + stateSize);
+        NDList dtBc = ssmParams.split(new long[] {timeStepRank, timeStepRank + stateSize}, 2);
+        NDArray dtLow = dtBc.get(0);
+        NDArray bm = dtBc.get(1);
+        NDArray cm = dtBc.get(2);
         NDArray dt = Ops.linear(ps, dtLow, dtProjWeight, null, training);
         NDArray y;
         if (step) {

@@ -1,6 +1,7 @@
 package io.github.mambadjl.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -113,9 +114,10 @@ public final class Mamba2 extends SequenceBlock {
         NDArray projected =
                 Ops.linear(ps, Ops.maskPositions(x, mask), inProjWeight, inProjBias, training);
         long convDim = innerSize + 2L * nGroups * stateSize;
-        NDArray gate = projected.get(":, :, 0:{}", innerSize);
-        NDArray xbc = projected.get(":, :, {}:{}", innerSize, innerSize + convDim);
-        NDArray dt = projected.get(":, :, {}:", innerSize + convDim);
+        NDList zxbcdt = projected.split(new long[] {innerSize, innerSize + convDim}, 2);
+        NDArray gate = zxbcdt.get(0);
+        NDArray xbc = zxbcdt.get(1);
+        NDArray dt = zxbcdt.get(2);
         SsmKernels kernels = SsmKernels.of(x);
         NDArray cw = Ops.value(ps, convWeight, x, training);
         NDArray cb = Ops.value(ps, convBias, x, training);
@@ -135,13 +137,10 @@ public final class Mamba2 extends SequenceBlock {
         NDArray mixed = step ? conv.output().expandDims(1) : conv.output().transpose(0, 2, 1);
         mixed = Ops.maskPositions(mixed, mask);
         long groupWidth = (long) nGroups * stateSize;
-        NDArray xs = mixed.get(":, :, 0:{}", innerSize).reshape(batch, length, numHeads, headDim);
-        NDArray bm =
-                mixed.get(":, :, {}:{}", innerSize, innerSize + groupWidth)
-                        .reshape(batch, length, nGroups, stateSize);
-        NDArray cm =
-                mixed.get(":, :, {}:", innerSize + groupWidth)
-                        .reshape(batch, length, nGroups, stateSize);
+        NDList xbcParts = mixed.split(new long[] {innerSize, innerSize + groupWidth}, 2);
+        NDArray xs = xbcParts.get(0).reshape(batch, length, numHeads, headDim);
+        NDArray bm = xbcParts.get(1).reshape(batch, length, nGroups, stateSize);
+        NDArray cm = xbcParts.get(2).reshape(batch, length, nGroups, stateSize);
         NDArray y;
         if (step) {
             KernelOutput scan =

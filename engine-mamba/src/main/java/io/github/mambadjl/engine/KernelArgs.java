@@ -180,7 +180,7 @@ final class KernelArgs implements AutoCloseable {
             viewStrides[order[i]] = memoryStrides[i];
         }
         if (Arrays.equals(viewStrides, Strides.contiguous(dims))) {
-            return MambaNDArray.allocate(manager, backend, new Shape(dims), dataType, false);
+            return MambaNDArray.allocate(manager, backend, Strides.shape(dims), dataType, false);
         }
         try (MambaNDArray base =
                 MambaNDArray.allocate(manager, backend, new Shape(memoryShape), dataType, false)) {

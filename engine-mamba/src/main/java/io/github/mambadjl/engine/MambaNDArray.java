@@ -194,7 +194,7 @@ public class MambaNDArray extends NDArrayAdapter {
                     getManager(),
                     memory,
                     offset + elementOffset,
-                    new Shape(shape),
+                    Strides.shape(shape),
                     viewStrides,
                     dataType);
         } catch (RuntimeException e) {
@@ -207,7 +207,7 @@ public class MambaNDArray extends NDArrayAdapter {
      * Copies a strided view of this array (broadcast strides allowed) into a new contiguous one.
      */
     MambaNDArray materialize(long[] shape, long[] viewStrides, DataType target) {
-        MambaNDArray out = allocateLike(new Shape(shape), target, false);
+        MambaNDArray out = allocateLike(Strides.shape(shape), target, false);
         backend()
                 .copy(
                         shape,
@@ -526,7 +526,7 @@ public class MambaNDArray extends NDArrayAdapter {
             long[] bs = Strides.broadcastStrides(b.dims(), b.strides, outShape, operation);
             MambaNDArray out =
                     allocateLike(
-                            new Shape(outShape),
+                            Strides.shape(outShape),
                             op.isPredicate() ? DataType.BOOLEAN : dataType,
                             false);
             backend().binary(op, type, outShape, address(), as, b.address(), bs, out.address());
@@ -890,7 +890,7 @@ public class MambaNDArray extends NDArrayAdapter {
                         op == Reduce.ARGMAX || op == Reduce.ARGMIN
                                 ? DataType.INT64
                                 : current.dataType;
-                MambaNDArray out = allocateLike(new Shape(shape), outType, false);
+                MambaNDArray out = allocateLike(Strides.shape(shape), outType, false);
                 backend()
                         .reduce(
                                 op,
@@ -1136,8 +1136,8 @@ public class MambaNDArray extends NDArrayAdapter {
         outShape[a] = k;
         MambaNDArray c = contiguous();
         try {
-            MambaNDArray values = allocateLike(new Shape(outShape), dataType, false);
-            MambaNDArray indices = allocateLike(new Shape(outShape), DataType.INT64, false);
+            MambaNDArray values = allocateLike(Strides.shape(outShape), dataType, false);
+            MambaNDArray indices = allocateLike(Strides.shape(outShape), DataType.INT64, false);
             backend()
                     .topK(
                             type,
@@ -1231,6 +1231,44 @@ public class MambaNDArray extends NDArrayAdapter {
             }
         }
         return view(0, s, st);
+    }
+
+    /**
+     * Splits this array along an axis at the given indices into views (no copy): {@code [0,
+     * indices[0])}, {@code [indices[0], indices[1])}, ..., {@code [indices[last], size)}.
+     *
+     * @param indices the increasing split points along the axis
+     * @param axis the axis
+     * @return the parts, views of this array owned by its manager
+     */
+    @Override
+    public NDList split(long[] indices, int axis) {
+        long[] dims = dims();
+        int a = Strides.axis(axis, dims.length, "split");
+        NDList parts = new NDList(indices.length + 1);
+        try {
+            long start = 0;
+            for (int i = 0; i <= indices.length; i++) {
+                long end = i < indices.length ? indices[i] : dims[a];
+                if (end < start || end > dims[a]) {
+                    throw new IllegalArgumentException(
+                            "split: indices "
+                                    + Arrays.toString(indices)
+                                    + " must increase within axis "
+                                    + a
+                                    + " of "
+                                    + getShape());
+                }
+                long[] part = dims.clone();
+                part[a] = end - start;
+                parts.add(view(part[a] > 0 ? start * strides[a] : 0, part, strides.clone()));
+                start = end;
+            }
+            return parts;
+        } catch (RuntimeException e) {
+            parts.close();
+            throw e;
+        }
     }
 
     /** {@inheritDoc} */

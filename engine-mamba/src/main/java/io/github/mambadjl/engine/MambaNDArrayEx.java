@@ -491,7 +491,7 @@ public class MambaNDArrayEx implements NDArrayEx {
                             Strides.broadcastShape(c.dims(), array.dims(), "where"),
                             b.dims(),
                             "where");
-            MambaNDArray out = array.allocateLike(new Shape(shape), array.getDataType(), false);
+            MambaNDArray out = array.allocateLike(Strides.shape(shape), array.getDataType(), false);
             array.backend()
                     .where(
                             array.type(),
@@ -569,7 +569,7 @@ public class MambaNDArrayEx implements NDArrayEx {
         }
         long[] outShape = first.clone();
         outShape[a] = total;
-        MambaNDArray out = array.allocateLike(new Shape(outShape), array.getDataType(), false);
+        MambaNDArray out = array.allocateLike(Strides.shape(outShape), array.getDataType(), false);
         long[] outStrides = Strides.contiguous(outShape);
         long position = 0;
         for (NDArray part : parts) {

@@ -1,6 +1,5 @@
 package io.github.mambadjl.engine;
 
-import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
@@ -93,7 +92,7 @@ final class MatMul {
                 bMat = new long[] {n, 1};
             }
             long[] outShape = concat(batch, m, n);
-            MambaNDArray out = a.allocateLike(new Shape(outShape), a.getDataType(), false);
+            MambaNDArray out = a.allocateLike(Strides.shape(outShape), a.getDataType(), false);
             long gemmBatch = count;
             long gemmRows = m;
             if (count > 1 && bStep == 0 && aStep == m * aMat[0]) {

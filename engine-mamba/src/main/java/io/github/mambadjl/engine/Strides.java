@@ -1,11 +1,26 @@
 package io.github.mambadjl.engine;
 
+import ai.djl.ndarray.types.LayoutType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /** Shape and stride arithmetic of strided views: contiguity, broadcasting, axes. */
 final class Strides {
 
     private Strides() {}
+
+    /**
+     * Returns a {@link Shape} of the given dimensions with unknown layout: {@code new
+     * Shape(long...)} builds its layout with a stream, a cost every engine operation would pay.
+     *
+     * @param dims the dimensions (kept by the shape)
+     * @return the shape
+     */
+    static Shape shape(long[] dims) {
+        LayoutType[] layout = new LayoutType[dims.length];
+        Arrays.fill(layout, LayoutType.UNKNOWN);
+        return new Shape(dims, layout);
+    }
 
     /** Row-major strides of a shape, in elements. */
     static long[] contiguous(long[] shape) {

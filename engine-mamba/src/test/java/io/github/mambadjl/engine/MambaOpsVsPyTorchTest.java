@@ -3,6 +3,8 @@ package io.github.mambadjl.engine;
 import static io.github.mambadjl.engine.TwoEngines.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -329,6 +331,25 @@ class MambaOpsVsPyTorchTest {
         unary(x, a -> a.stopGradient().mul(2), 0);
         unary(x, a -> a.log().isNaN(), 0);
         unary(x, a -> a.div(0).isInfinite(), 0);
+        for (int part = 0; part < 3; part++) {
+            int p = part;
+            unary(x, a -> a.split(new long[] {2, 5}, 2).get(p), 0);
+            unary(x, a -> a.transpose(0, 2, 1).split(new long[] {0, 4}, 2).get(p).add(1), 0);
+        }
+    }
+
+    @Test
+    void splitsAreViewsAndRefuseBadIndices() {
+        NDArray x = e.uniform(-1, 1, 4, 6, 5)[0];
+        NDList parts = x.split(new long[] {1, 3}, 1);
+        assertEquals(new Shape(4, 2, 5), parts.get(1).getShape());
+        parts.get(1).set(new NDIndex("0, 0, 0"), 42f);
+        assertEquals(42f, x.getFloat(0, 1, 0));
+        IllegalArgumentException error =
+                assertThrows(IllegalArgumentException.class, () -> x.split(new long[] {3, 2}, 1));
+        assertTrue(error.getMessage().contains("split: indices [3, 2]"), error.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> x.split(new long[] {7}, 1));
+        assertThrows(IllegalArgumentException.class, () -> x.split(new long[] {1}, 3));
     }
 
     @Test

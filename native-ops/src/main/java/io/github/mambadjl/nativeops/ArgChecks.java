@@ -6,22 +6,23 @@ import java.util.Arrays;
 final class ArgChecks {
 
     private final String op;
-    private final String shapes;
+    private final Object[] namesAndTensors;
 
-    private ArgChecks(String op, String shapes) {
+    private ArgChecks(String op, Object[] namesAndTensors) {
         this.op = op;
-        this.shapes = shapes;
+        this.namesAndTensors = namesAndTensors;
     }
 
     /**
-     * Starts the checks of one call.
+     * Starts the checks of one call. The description of the arguments is written only when a check
+     * fails: these checks run on every kernel call of a decoding step.
      *
      * @param op the operation, for messages
      * @param namesAndTensors alternating names (String) and tensors (NativeTensor or null)
      * @return the checker
      */
     static ArgChecks of(String op, Object... namesAndTensors) {
-        return new ArgChecks(op, describe(namesAndTensors));
+        return new ArgChecks(op, namesAndTensors);
     }
 
     /** Describes the non-null tensors of alternating names and tensors. */
@@ -50,13 +51,17 @@ final class ArgChecks {
     }
 
     String shapes() {
-        return shapes;
+        return describe(namesAndTensors);
     }
 
     void require(boolean condition, String message) {
         if (!condition) {
-            throw new IllegalArgumentException(op + ": " + message + "; arguments: " + shapes);
+            fail(message);
         }
+    }
+
+    private void fail(String message) {
+        throw new IllegalArgumentException(op + ": " + message + "; arguments: " + shapes());
     }
 
     void notNull(NativeTensor t, String name) {
@@ -65,15 +70,15 @@ final class ArgChecks {
 
     /** Requires the tensor's shape to equal dims exactly. */
     void shape(NativeTensor t, String name, long... dims) {
-        require(
-                Arrays.equals(t.shape(), dims),
-                name + " must have shape " + Arrays.toString(dims) + " but has " + t.describe());
+        if (!Arrays.equals(t.shape(), dims)) {
+            fail(name + " must have shape " + Arrays.toString(dims) + " but has " + t.describe());
+        }
     }
 
     void dtype(NativeTensor t, String name, DType dtype) {
-        require(
-                t.dtype() == dtype,
-                name + " must be " + dtype.name().toLowerCase(java.util.Locale.ROOT));
+        if (t.dtype() != dtype) {
+            fail(name + " must be " + dtype.name().toLowerCase(java.util.Locale.ROOT));
+        }
     }
 
     /** Requires row-major contiguous strides. */

@@ -1,6 +1,7 @@
 package io.github.mambadjl.nativeops;
 
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The arguments of the causal conv1d kernel, checked for consistency and memory bounds.
@@ -30,7 +31,7 @@ public record CausalConv1dArgs(
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(weight, "weight");
         Objects.requireNonNull(out, "out");
-        String shapes = describe(x, weight, bias, initialState, finalState, out);
+        Supplier<String> shapes = () -> describe(x, weight, bias, initialState, finalState, out);
         require(shapes, x.rank() == 3, "x must be [batch, dim, seqlen]");
         require(shapes, out.rank() == 3, "out must be [batch, dim, seqlen]");
         require(
@@ -75,9 +76,10 @@ public record CausalConv1dArgs(
         }
     }
 
-    private static void require(String shapes, boolean condition, String message) {
+    private static void require(Supplier<String> shapes, boolean condition, String message) {
         if (!condition) {
-            throw new IllegalArgumentException(OP + ": " + message + "; arguments: " + shapes);
+            throw new IllegalArgumentException(
+                    OP + ": " + message + "; arguments: " + shapes.get());
         }
     }
 

@@ -3,6 +3,8 @@ package io.github.mambadjl.nativeops;
 import static io.github.mambadjl.nativeops.ArgChecks.ptr;
 import static io.github.mambadjl.nativeops.ArgChecks.strides;
 
+import java.util.function.Supplier;
+
 /**
  * The CPU kernels of {@code libmambaops.so}, with argument checks in Java (shapes, dtypes, memory
  * bounds) and the native status turned into a {@link NativeOpException}.
@@ -49,7 +51,7 @@ public final class CpuKernels {
                         a.out().stride(1),
                         a.out().stride(2),
                         a.silu() ? 1 : 0);
-        check(status, CausalConv1dArgs.OP, a.shapes());
+        check(status, CausalConv1dArgs.OP, a::shapes);
     }
 
     /**
@@ -77,7 +79,7 @@ public final class CpuKernels {
                         a.out().stride(0),
                         a.out().stride(1),
                         a.silu() ? 1 : 0);
-        check(status, CausalConv1dUpdateArgs.OP, a.shapes());
+        check(status, CausalConv1dUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -115,7 +117,7 @@ public final class CpuKernels {
                         ptr(a.finalState()),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, SelectiveScanArgs.OP, a.shapes());
+        check(status, SelectiveScanArgs.OP, a::shapes);
     }
 
     /**
@@ -151,7 +153,7 @@ public final class CpuKernels {
                         a.softplus() ? 1 : 0,
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, SelectiveStateUpdateArgs.OP, a.shapes());
+        check(status, SelectiveStateUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -194,7 +196,7 @@ public final class CpuKernels {
                         ptr(a.finalStates()),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, SsdArgs.OP, a.shapes());
+        check(status, SsdArgs.OP, a::shapes);
     }
 
     /**
@@ -234,7 +236,7 @@ public final class CpuKernels {
                         a.dtMax(),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, SsdStateUpdateArgs.OP, a.shapes());
+        check(status, SsdStateUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -261,7 +263,7 @@ public final class CpuKernels {
                         a.normBeforeGate() ? 1 : 0,
                         a.out().pointer(),
                         RmsNormGatedArgs.rowStride(a.out()));
-        check(status, RmsNormGatedArgs.OP, a.shapes());
+        check(status, RmsNormGatedArgs.OP, a::shapes);
     }
 
     /**
@@ -285,7 +287,7 @@ public final class CpuKernels {
                         a.eps(),
                         a.out().pointer(),
                         ptr(a.residualOut()));
-        check(status, AddRmsNormArgs.OP, a.shapes());
+        check(status, AddRmsNormArgs.OP, a::shapes);
     }
 
     /**
@@ -307,13 +309,18 @@ public final class CpuKernels {
                             + dst.describe()
                             + " does not fit");
         }
-        check(CpuLibrary.mops_cpu_memcpy(dst.pointer(), src.pointer(), bytes), "copy", "");
+        check(CpuLibrary.mops_cpu_memcpy(dst.pointer(), src.pointer(), bytes), "copy");
     }
 
-    static void check(int status, String op, String shapes) {
+    static void check(int status, String op) {
+        check(status, op, () -> "");
+    }
+
+    /** Throws for a non-zero status; the arguments are described only then. */
+    static void check(int status, String op, Supplier<String> shapes) {
         if (status != 0) {
             throw new NativeOpException(
-                    op, Status.of(status), CpuLibrary.mops_last_error(), shapes);
+                    op, Status.of(status), CpuLibrary.mops_last_error(), shapes.get());
         }
     }
 }

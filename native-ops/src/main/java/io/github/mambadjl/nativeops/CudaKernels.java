@@ -5,6 +5,7 @@ import static io.github.mambadjl.nativeops.ArgChecks.strides;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
+import java.util.function.Supplier;
 
 /**
  * The CUDA kernels of {@code libmambaops_cuda.so}. All tensors are device memory; every kernel is
@@ -37,7 +38,7 @@ public final class CudaKernels {
      */
     public static int deviceCount() {
         IntByReference count = new IntByReference();
-        check(CudaLibrary.mops_cuda_device_count(count), "cuda_device_count", "");
+        check(CudaLibrary.mops_cuda_device_count(count), "cuda_device_count");
         return count.getValue();
     }
 
@@ -70,7 +71,7 @@ public final class CudaKernels {
                         a.out().stride(1),
                         a.out().stride(2),
                         a.silu() ? 1 : 0);
-        check(status, "cuda_" + CausalConv1dArgs.OP, a.shapes());
+        check(status, "cuda_" + CausalConv1dArgs.OP, a::shapes);
     }
 
     /**
@@ -101,7 +102,7 @@ public final class CudaKernels {
                         a.out().stride(0),
                         a.out().stride(1),
                         a.silu() ? 1 : 0);
-        check(status, "cuda_" + CausalConv1dUpdateArgs.OP, a.shapes());
+        check(status, "cuda_" + CausalConv1dUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -141,7 +142,7 @@ public final class CudaKernels {
                         ptr(a.finalState()),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, "cuda_" + SelectiveScanArgs.OP, a.shapes());
+        check(status, "cuda_" + SelectiveScanArgs.OP, a::shapes);
     }
 
     /**
@@ -180,7 +181,7 @@ public final class CudaKernels {
                         a.softplus() ? 1 : 0,
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, "cuda_" + SelectiveStateUpdateArgs.OP, a.shapes());
+        check(status, "cuda_" + SelectiveStateUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -225,7 +226,7 @@ public final class CudaKernels {
                         ptr(a.finalStates()),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, "cuda_" + SsdArgs.OP, a.shapes());
+        check(status, "cuda_" + SsdArgs.OP, a::shapes);
     }
 
     /**
@@ -267,7 +268,7 @@ public final class CudaKernels {
                         a.dtMax(),
                         a.out().pointer(),
                         strides(a.out()));
-        check(status, "cuda_" + SsdStateUpdateArgs.OP, a.shapes());
+        check(status, "cuda_" + SsdStateUpdateArgs.OP, a::shapes);
     }
 
     /**
@@ -296,7 +297,7 @@ public final class CudaKernels {
                         a.normBeforeGate() ? 1 : 0,
                         a.out().pointer(),
                         RmsNormGatedArgs.rowStride(a.out()));
-        check(status, "cuda_" + RmsNormGatedArgs.OP, a.shapes());
+        check(status, "cuda_" + RmsNormGatedArgs.OP, a::shapes);
     }
 
     /**
@@ -322,13 +323,18 @@ public final class CudaKernels {
                         a.eps(),
                         a.out().pointer(),
                         ptr(a.residualOut()));
-        check(status, "cuda_" + AddRmsNormArgs.OP, a.shapes());
+        check(status, "cuda_" + AddRmsNormArgs.OP, a::shapes);
     }
 
-    static void check(int status, String op, String shapes) {
+    static void check(int status, String op) {
+        check(status, op, () -> "");
+    }
+
+    /** Throws for a non-zero status; the arguments are described only then. */
+    static void check(int status, String op, Supplier<String> shapes) {
         if (status != 0) {
             throw new NativeOpException(
-                    op, Status.of(status), CudaLibrary.mops_cuda_last_error(), shapes);
+                    op, Status.of(status), CudaLibrary.mops_cuda_last_error(), shapes.get());
         }
     }
 }

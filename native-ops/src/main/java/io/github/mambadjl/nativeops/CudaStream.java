@@ -20,7 +20,7 @@ public final class CudaStream implements AutoCloseable {
      */
     public static CudaStream create() {
         PointerByReference ref = new PointerByReference();
-        CudaKernels.check(CudaLibrary.mops_cuda_stream_create(ref), "cuda_stream_create", "");
+        CudaKernels.check(CudaLibrary.mops_cuda_stream_create(ref), "cuda_stream_create");
         return new CudaStream(ref.getValue());
     }
 
@@ -43,7 +43,7 @@ public final class CudaStream implements AutoCloseable {
      */
     public void synchronize() {
         CudaKernels.check(
-                CudaLibrary.mops_cuda_stream_synchronize(handle()), "cuda_stream_synchronize", "");
+                CudaLibrary.mops_cuda_stream_synchronize(handle()), "cuda_stream_synchronize");
     }
 
     /** Waits for the queued work and destroys the stream. */
@@ -52,7 +52,7 @@ public final class CudaStream implements AutoCloseable {
         if (handle != null) {
             Pointer h = handle;
             handle = null;
-            CudaKernels.check(CudaLibrary.mops_cuda_stream_destroy(h), "cuda_stream_destroy", "");
+            CudaKernels.check(CudaLibrary.mops_cuda_stream_destroy(h), "cuda_stream_destroy");
         }
     }
 }

@@ -660,7 +660,9 @@ public final class CudaTensorOps {
     }
 
     private static void check(int status, String op, long[] shape) {
-        check(status, op, Arrays.toString(shape));
+        if (status != 0) {
+            check(status, op, java.util.Arrays.toString(shape));
+        }
     }
 
     private static void check(int status, String op, String shapes) {

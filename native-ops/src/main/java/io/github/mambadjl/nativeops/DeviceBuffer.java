@@ -38,7 +38,7 @@ public final class DeviceBuffer implements AutoCloseable {
         CudaKernels.check(
                 CudaLibrary.mops_cuda_malloc(stream.handle(), bytes, ref),
                 "cuda_malloc",
-                bytes + " bytes");
+                () -> bytes + " bytes");
         return new DeviceBuffer(stream, bytes, Pointer.nativeValue(ref.getValue()));
     }
 
@@ -79,7 +79,7 @@ public final class DeviceBuffer implements AutoCloseable {
                 CudaLibrary.mops_cuda_memcpy_h2d(
                         stream.handle(), new Pointer(address() + offsetBytes), hostPointer(src), n),
                 "cuda_memcpy_h2d",
-                n + " bytes");
+                () -> n + " bytes");
     }
 
     /**
@@ -108,7 +108,7 @@ public final class DeviceBuffer implements AutoCloseable {
                 CudaLibrary.mops_cuda_memcpy_d2h(
                         stream.handle(), hostPointer(dst), new Pointer(address() + offsetBytes), n),
                 "cuda_memcpy_d2h",
-                n + " bytes");
+                () -> n + " bytes");
     }
 
     /**
@@ -132,7 +132,7 @@ public final class DeviceBuffer implements AutoCloseable {
                 CudaLibrary.mops_cuda_memcpy_d2d(
                         stream.handle(), new Pointer(address()), new Pointer(src.address()), bytes),
                 "cuda_memcpy_d2d",
-                bytes + " bytes");
+                () -> bytes + " bytes");
     }
 
     /**
@@ -182,7 +182,7 @@ public final class DeviceBuffer implements AutoCloseable {
             long a = address;
             address = 0;
             CudaKernels.check(
-                    CudaLibrary.mops_cuda_free(stream.handle(), new Pointer(a)), "cuda_free", "");
+                    CudaLibrary.mops_cuda_free(stream.handle(), new Pointer(a)), "cuda_free");
         }
     }
 }
