@@ -33,7 +33,9 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
     private final boolean[] finished;
     private final List<long[]> steps = new ArrayList<>();
     private final List<float[][]> scores = new ArrayList<>();
+    private final boolean greedyOnDevice;
     private float[][] pending;
+    private long[] pendingTokens;
     private long[] last;
 
     GenerationSession(
@@ -46,6 +48,8 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
         this.parameterStore = parameterStore;
         this.config = config;
         this.sampler = new TokenSampler(config);
+        greedyOnDevice =
+                !config.sample() && config.repetitionPenalty() == 1f && !config.outputScores();
         batch = prompts.length;
         if (batch == 0) {
             throw new IllegalArgumentException("generate: at least one prompt is needed");
@@ -81,10 +85,7 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
             Shape shape = new Shape(batch, maxPrompt);
             NDArray idArray = step.create(ids, shape);
             NDArray maskArray = padded ? step.create(mask, shape) : null;
-            pending =
-                    lastLogits(
-                            model.forward(parameterStore, idArray, maskArray, cache, false, false)
-                                    .logits());
+            choose(model.forward(parameterStore, idArray, maskArray, cache, false, false).logits());
         }
     }
 
@@ -116,10 +117,7 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
         if (last != null) {
             try (NDManager step = manager.newSubManager()) {
                 NDArray ids = step.create(last, new Shape(batch, 1));
-                pending =
-                        lastLogits(
-                                model.forward(parameterStore, ids, null, cache, false, false)
-                                        .logits());
+                choose(model.forward(parameterStore, ids, null, cache, false, false).logits());
             }
         }
         if (config.outputScores()) {
@@ -135,7 +133,10 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
                 tokens[r] = config.padTokenId();
                 continue;
             }
-            long token = sampler.next(pending[r], history[r], length[r]);
+            long token =
+                    greedyOnDevice
+                            ? pendingTokens[r]
+                            : sampler.next(pending[r], history[r], length[r]);
             tokens[r] = token;
             history[r][length[r]++] = token;
             if (config.isStop(token)) {
@@ -191,6 +192,20 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
             newTokens[r] = Arrays.copyOfRange(history[r], promptLength[r], length[r]);
         }
         return new GenerationResult(sequences, newTokens, List.copyOf(scores));
+    }
+
+    /**
+     * Takes what the next choice needs from the logits of a forward: for plain greedy decoding the
+     * argmax of each row's last position, computed where the logits are (one small transfer per
+     * step), otherwise the last position's logits on the host for the sampler.
+     */
+    private void choose(NDArray logits) {
+        if (greedyOnDevice) {
+            pendingTokens =
+                    logits.get(":, -1, :").argMax(-1).toType(DataType.INT64, false).toLongArray();
+        } else {
+            pending = lastLogits(logits);
+        }
     }
 
     private float[][] lastLogits(NDArray logits) {

@@ -102,6 +102,25 @@ class GeneratorTest {
     }
 
     @Test
+    void greedyChoosesOnTheDeviceWhatTheHostWouldChoose() {
+        GenerationResult onDevice =
+                generator.generate(new long[][] {PROMPT, OTHER}, config().build());
+        GenerationResult onHost =
+                generator.generate(
+                        new long[][] {PROMPT, OTHER}, config().optOutputScores(true).build());
+        assertArrayEquals(onHost.sequences()[0], onDevice.sequences()[0]);
+        assertArrayEquals(onHost.sequences()[1], onDevice.sequences()[1]);
+        for (int step = 0; step < onHost.scores().size(); step++) {
+            float[] row = onHost.scores().get(step)[1];
+            int best = 0;
+            for (int v = 1; v < row.length; v++) {
+                best = row[v] > row[best] ? v : best;
+            }
+            assertEquals(best, onDevice.newTokens()[1][step], "step " + step);
+        }
+    }
+
+    @Test
     void samplerFiltersFollowTheirDefinitions() {
         float[] logits = {2f, 1f, 0f, -1f, 3f};
         long[] none = new long[0];

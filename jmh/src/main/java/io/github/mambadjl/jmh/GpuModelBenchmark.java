@@ -42,10 +42,10 @@ import java.util.Random;
  * mamba2-2.7b, Mamba-Codestral-7B, Bamba-9B; {@link ModelShapes}) built directly in device memory
  * in bfloat16 ({@link RandomWeights}), run on the {@code Mamba} engine through the same calls as
  * the api {@code Generator}: {@link CausalLM#forward} with an {@link InferenceCache}, the last
- * position's logits copied to the host and the next token chosen there (greedy).
+ * position's argmax on the device and the chosen tokens copied to the host (greedy).
  *
  * <p>It measures, after warm-up, with the host clock around each step and a synchronisation at the
- * end of it (the device-to-host copy of the logits, or a stream synchronisation): batch-1 decode
+ * end of it (the device-to-host copy of the tokens, or a stream synchronisation): batch-1 decode
  * ms/token of each model, prefill of 8192 tokens (mamba-2.8b, codestral-7b), mamba2-2.7b decode at
  * batch 64, a 1 GiB device-to-device copy (the bandwidth that turns the bytes of the weights into
  * the floor of a decoding step), Codestral's device memory while decoding and at batch 100, the
@@ -274,9 +274,9 @@ public final class GpuModelBenchmark {
 
     /**
      * Decoding steps after a prompt of {@link #PROMPT} tokens, the way the Generator runs them: the
-     * next ids uploaded, {@code forward} with the cache, the last logits to the host, greedy choice
-     * there. Per step: {@code enqueue} = until forward returns, {@code device} = until the stream
-     * is idle, {@code total} = with the logits on the host and the tokens chosen.
+     * next ids uploaded, {@code forward} with the cache, the argmax of the last logits on the
+     * device, the tokens to the host. Per step: {@code enqueue} = until forward returns, {@code
+     * device} = until the stream is idle, {@code total} = with the tokens chosen and on the host.
      */
     private JsonObject decode(Loaded model, int batch, int warmup, int steps) {
         Random rnd = new Random(batch);
@@ -350,20 +350,14 @@ public final class GpuModelBenchmark {
         return opts.gpu ? MambaNDManager.deviceBytesInUse(0) : MambaNDManager.hostBytesInUse();
     }
 
-    /** The last position's logits to the host as float32, then the argmax of every row. */
+    /**
+     * The Generator's greedy choice: the argmax of every row's last position on the device, the
+     * tokens to the host.
+     */
     private static void greedy(NDArray logits, long[] tokens) {
-        long vocab = logits.getShape().get(2);
-        NDArray last = logits.get(":, -1, :").toType(DataType.FLOAT32, false);
-        float[] flat = last.toFloatArray();
-        for (int r = 0; r < tokens.length; r++) {
-            int best = 0;
-            for (int v = 1; v < vocab; v++) {
-                if (flat[(int) (r * vocab + v)] > flat[(int) (r * vocab + best)]) {
-                    best = v;
-                }
-            }
-            tokens[r] = best;
-        }
+        long[] chosen =
+                logits.get(":, -1, :").argMax(-1).toType(DataType.INT64, false).toLongArray();
+        System.arraycopy(chosen, 0, tokens, 0, tokens.length);
     }
 
     /**
