@@ -38,7 +38,7 @@ public final class MemoryCycles {
     public static void main(String[] args) throws Exception {
         int cycles = Integer.parseInt(args[0]);
         int predictions = Integer.parseInt(args[1]);
-        Device device = args.length > 2 ? Device.fromName(args[2]) : Device.cpu();
+        Device device = args.length > 2 && args[2].equals("gpu") ? Device.gpu() : Device.cpu();
         Random random = new Random(7);
         run(10, predictions, random, device); // warm-up: classes, JIT, allocator arenas
         settle(device);
