@@ -277,6 +277,16 @@ void *pool_alloc(cudaStream_t stream, int64_t bytes);
 /** Returns memory to the engine pool in stream order. */
 void pool_free(cudaStream_t stream, void *ptr);
 
+/** Whether work queued on `stream` is being recorded into a graph (stream capture). */
+bool is_recording(cudaStream_t stream);
+
+/**
+ * Ends the bookkeeping of the allocations made while `stream` was recording and still live: kept
+ * as ordinary engine allocations (the graph was instantiated and will be launched before they are
+ * used), or forgotten when the recording is discarded (they were never allocated).
+ */
+void settle_recorded(cudaStream_t stream, bool discard);
+
 /** Queues the strided copy with conversion of mops_cuda_copy on a bound stream. */
 void strided_copy(cudaStream_t stream, int32_t rank, const int64_t *shape, int32_t src_dtype,
                   const void *src, const int64_t *src_strides, int32_t dst_dtype, void *dst,

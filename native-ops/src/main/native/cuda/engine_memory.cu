@@ -21,6 +21,8 @@ constexpr int kMaxDevices = 64;
 struct Block {
     int device;
     int64_t bytes;
+    /** The stream whose graph recording made this allocation (graph-owned), or nullptr. */
+    cudaStream_t recorded_on;
 };
 
 struct Registry {
@@ -86,8 +88,9 @@ void *pool_alloc(cudaStream_t stream, int64_t bytes) {
     cudaMemPool_t pool = pool_of(device);
     const size_t size = static_cast<size_t>(bytes > 0 ? bytes : 1);
     void *ptr = nullptr;
+    const bool recording = is_recording(stream);
     cudaError_t err = cudaMallocFromPoolAsync(&ptr, size, pool, stream);
-    if (err == cudaErrorMemoryAllocation) {
+    if (err == cudaErrorMemoryAllocation && !recording) {
         // Memory freed on other streams becomes reusable once their work is done: wait for the
         // device once and retry before reporting the failure.
         cudaGetLastError();
@@ -104,7 +107,7 @@ void *pool_alloc(cudaStream_t stream, int64_t bytes) {
     MOPS_CUDA_CHECK(err);
     Registry &r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
-    r.live[ptr] = Block{device, bytes};
+    r.live[ptr] = Block{device, bytes, recording ? stream : nullptr};
     r.bytes[device] += bytes;
     r.blocks[device] += 1;
     return ptr;
@@ -124,6 +127,29 @@ void pool_free(cudaStream_t stream, void *ptr) {
         r.live.erase(it);
     }
     MOPS_CUDA_CHECK(cudaFreeAsync(ptr, stream));
+}
+
+bool is_recording(cudaStream_t stream) {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    MOPS_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
+    return status != cudaStreamCaptureStatusNone;
+}
+
+void settle_recorded(cudaStream_t stream, bool discard) {
+    Registry &r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    for (auto it = r.live.begin(); it != r.live.end();) {
+        if (it->second.recorded_on != stream) {
+            ++it;
+        } else if (discard) {
+            r.bytes[it->second.device] -= it->second.bytes;
+            r.blocks[it->second.device] -= 1;
+            it = r.live.erase(it);
+        } else {
+            it->second.recorded_on = nullptr;
+            ++it;
+        }
+    }
 }
 
 PoolBuffer::PoolBuffer(cudaStream_t stream, int64_t bytes)
@@ -235,6 +261,10 @@ extern "C" MOPS_API int32_t mops_cuda_engine_transfer(void *stream, void *dst, c
         }
         mops::require(dst != nullptr && src != nullptr, "dst or src is NULL");
         cudaStream_t s = mops::ce::bind(stream);
+        mops::require(!mops::ce::is_recording(s),
+                      "a copy between host and device memory cannot be recorded into a graph "
+                      "(the host buffer would be read again at every replay): move data to or "
+                      "from the device before or after the recorded step");
         MOPS_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes),
                                         to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
                                         s));

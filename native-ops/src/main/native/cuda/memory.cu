@@ -72,6 +72,11 @@ extern "C" MOPS_API int32_t mops_cuda_stream_destroy(void *stream) {
 
 extern "C" MOPS_API int32_t mops_cuda_stream_synchronize(void *stream) {
     return mops::guarded("cuda_stream_synchronize", [&] {
+        cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+        MOPS_CUDA_CHECK(cudaStreamIsCapturing(static_cast<cudaStream_t>(stream), &status));
+        mops::require(status == cudaStreamCaptureStatusNone,
+                      "the stream is recording a graph: a recorded step cannot wait for the "
+                      "device (read results after the recording ends)");
         MOPS_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
     });
 }

@@ -521,6 +521,29 @@ MOPS_API int32_t mops_cuda_engine_pool_stats(int32_t device, int64_t *reserved, 
 /** Synchronises `device` and releases pooled memory above keep_bytes to the driver. */
 MOPS_API int32_t mops_cuda_engine_pool_trim(int32_t device, int64_t keep_bytes);
 
+/**
+ * Starts recording the work queued on an engine `stream` into a CUDA graph (stream capture, mode
+ * thread-local) instead of running it. While it records, engine allocations on the stream belong
+ * to the graph, host transfers and synchronisation of the stream are refused (they could not be
+ * replayed), and mops_cuda_take skips its host-side index check.
+ */
+MOPS_API int32_t mops_cuda_graph_begin(void *stream);
+
+/**
+ * Ends the recording of mops_cuda_graph_begin. With discard == 0 the graph is instantiated (each
+ * launch frees the allocations the previous launch left live and makes them again at the same
+ * addresses) and launched once on `stream`, which runs the recorded step; *exec receives it for
+ * mops_cuda_graph_launch. With discard != 0, or when the recording failed (an error is returned),
+ * nothing runs, the recording's allocations are forgotten (never free them) and *exec is NULL.
+ */
+MOPS_API int32_t mops_cuda_graph_end(void *stream, int32_t discard, void **exec);
+
+/** Launches a graph of mops_cuda_graph_end on `stream` (asynchronous). */
+MOPS_API int32_t mops_cuda_graph_launch(void *exec, void *stream);
+
+/** Destroys a graph of mops_cuda_graph_end (NULL is ignored). Its live outputs stay allocated. */
+MOPS_API int32_t mops_cuda_graph_destroy(void *exec);
+
 /** Asynchronous copy of `bytes` between host and device memory (to_device != 0: host to device). */
 MOPS_API int32_t mops_cuda_engine_transfer(void *stream, void *dst, const void *src, int64_t bytes,
                                            int32_t to_device);

@@ -128,6 +128,25 @@ public final class InferenceCache implements AutoCloseable {
     }
 
     /**
+     * Takes back the last {@code length} positions counted by {@link #advance}, for a step whose
+     * work never ran (a recording of it that was discarded) and left the states as they were.
+     *
+     * @param length the number of positions to take back
+     * @throws IllegalStateException when the cache keeps a mask (it cannot be taken back) or holds
+     *     fewer positions
+     */
+    public void rewind(long length) {
+        if (attentionMask != null) {
+            throw new IllegalStateException("a cache with an attention mask cannot be rewound");
+        }
+        if (length < 0 || length > position) {
+            throw new IllegalStateException(
+                    "cannot take back " + length + " of " + position + " positions");
+        }
+        position -= length;
+    }
+
+    /**
      * Returns an independent copy of this cache, with its own arrays; this cache is unchanged.
      *
      * @return a snapshot to {@link #restore(InferenceCache)} later

@@ -20,6 +20,7 @@ public final class GenerationConfig {
     private final long padTokenId;
     private final Long seed;
     private final boolean outputScores;
+    private final boolean recordSteps;
 
     private GenerationConfig(Builder b) {
         maxNewTokens = b.maxNewTokens;
@@ -33,6 +34,7 @@ public final class GenerationConfig {
         padTokenId = b.padTokenId;
         seed = b.seed;
         outputScores = b.outputScores;
+        recordSteps = b.recordSteps;
     }
 
     /**
@@ -143,6 +145,17 @@ public final class GenerationConfig {
         return outputScores;
     }
 
+    /**
+     * Returns whether greedy decoding may record its step once as a device graph and replay it
+     * (engines that can, such as the {@code Mamba} engine on a GPU; models without attention
+     * layers, unpadded prompts).
+     *
+     * @return whether steps may be recorded
+     */
+    public boolean recordSteps() {
+        return recordSteps;
+    }
+
     boolean isStop(long token) {
         for (long id : stopTokenIds) {
             if (id == token) {
@@ -173,6 +186,8 @@ public final class GenerationConfig {
                 + Arrays.toString(stopTokenIds)
                 + ", seed="
                 + seed
+                + ", recordSteps="
+                + recordSteps
                 + '}';
     }
 
@@ -190,6 +205,7 @@ public final class GenerationConfig {
         private long padTokenId;
         private Long seed;
         private boolean outputScores;
+        private boolean recordSteps = true;
 
         private Builder() {}
 
@@ -312,6 +328,18 @@ public final class GenerationConfig {
          */
         public Builder optOutputScores(boolean outputScores) {
             this.outputScores = outputScores;
+            return this;
+        }
+
+        /**
+         * Lets greedy decoding record its step as a device graph and replay it (default {@code
+         * true}; the tokens are the same either way, only the host's cost per step differs).
+         *
+         * @param recordSteps whether steps may be recorded
+         * @return this builder
+         */
+        public Builder optRecordSteps(boolean recordSteps) {
+            this.recordSteps = recordSteps;
             return this;
         }
 

@@ -20,6 +20,9 @@ import java.util.NoSuchElementException;
  */
 public final class GenerationSession implements Iterator<long[]>, AutoCloseable {
 
+    /** The fewest remaining steps for which greedy decoding records its step. */
+    private static final int MIN_STEPS_TO_RECORD = 4;
+
     private final CausalLM model;
     private final ParameterStore parameterStore;
     private final NDManager manager;
@@ -34,6 +37,8 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
     private final List<long[]> steps = new ArrayList<>();
     private final List<float[][]> scores = new ArrayList<>();
     private final boolean greedyOnDevice;
+    private RecordedGreedyStep recorded;
+    private boolean recordingTried;
     private float[][] pending;
     private long[] pendingTokens;
     private long[] last;
@@ -115,10 +120,7 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
             throw new NoSuchElementException("the generation has ended");
         }
         if (last != null) {
-            try (NDManager step = manager.newSubManager()) {
-                NDArray ids = step.create(last, new Shape(batch, 1));
-                choose(model.forward(parameterStore, ids, null, cache, false, false).logits());
-            }
+            decode();
         }
         if (config.outputScores()) {
             float[][] copy = new float[batch][];
@@ -195,6 +197,39 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
     }
 
     /**
+     * Runs the model on the last tokens: from the recorded step once there is one, otherwise one
+     * operation at a time. Greedy decoding records its step after one ordinary decoding step (which
+     * leaves the engine's lazily made values, such as the state matrices, outside the recording)
+     * when enough steps remain to repay the recording.
+     */
+    private void decode() {
+        if (recorded == null && !recordingTried && shouldRecord()) {
+            recordingTried = true;
+            recorded = RecordedGreedyStep.record(model, parameterStore, cache, last);
+            if (recorded != null) {
+                pendingTokens = recorded.chosen();
+                return;
+            }
+        }
+        if (recorded != null) {
+            recorded.next(last);
+            pendingTokens = recorded.chosen();
+            return;
+        }
+        try (NDManager step = manager.newSubManager()) {
+            NDArray ids = step.create(last, new Shape(batch, 1));
+            choose(model.forward(parameterStore, ids, null, cache, false, false).logits());
+        }
+    }
+
+    private boolean shouldRecord() {
+        return greedyOnDevice
+                && config.recordSteps()
+                && steps.size() >= 2
+                && config.maxNewTokens() - steps.size() >= MIN_STEPS_TO_RECORD;
+    }
+
+    /**
      * Takes what the next choice needs from the logits of a forward: for plain greedy decoding the
      * argmax of each row's last position, computed where the logits are (one small transfer per
      * step), otherwise the last position's logits on the host for the sampler.
@@ -218,9 +253,22 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
         return rows;
     }
 
+    /**
+     * Returns whether the decoding steps replay a recorded device graph ({@link
+     * GenerationConfig#recordSteps()}).
+     *
+     * @return whether a recorded step runs the steps now
+     */
+    public boolean isRecorded() {
+        return recorded != null;
+    }
+
     /** Frees the cache and every array of this session. */
     @Override
     public void close() {
+        if (recorded != null) {
+            recorded.close();
+        }
         manager.close();
     }
 }

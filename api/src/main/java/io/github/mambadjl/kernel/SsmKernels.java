@@ -12,7 +12,11 @@ import ai.djl.ndarray.NDManager;
  * delta bias and the softplus; the convolution fuses its bias and the SiLU. Every stateful method
  * accepts an optional initial state (may be {@code null}, meaning zeros) and returns the final
  * state, so a prompt can be processed in pieces and prefill hands its state to decoding. Optional
- * arrays may be {@code null}.
+ * arrays may be {@code null}. The one-step methods ({@link #causalConv1dUpdate}, {@link
+ * #selectiveStateUpdate}, {@link #ssdStep}) may update the state they are given in place and return
+ * it as the new state (the {@code Mamba} engine does, so that decoding neither copies nor allocates
+ * states): after a step, use the returned state, and keep a copy of the given one if it is still
+ * needed.
  */
 public interface SsmKernels {
 

@@ -1,6 +1,8 @@
 package io.github.mambadjl.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,9 +15,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.github.mambadjl.cache.InferenceCache;
 import io.github.mambadjl.checkpoint.Checkpoint;
+import io.github.mambadjl.generate.GenerationConfig;
+import io.github.mambadjl.generate.GenerationSession;
+import io.github.mambadjl.generate.Generator;
+import io.github.mambadjl.generate.RecordedGreedyStep;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -173,5 +180,44 @@ class CacheConsistencyTest {
         assertEquals(expected.getShape(), actual.getShape());
         double diff = expected.sub(actual).abs().max().getFloat();
         assertTrue(diff <= TOL, "max abs difference " + diff);
+    }
+    @Test
+    void rewindTakesBackPositionsOnlyWithoutAMask() throws Exception {
+        CausalLM lm = load("mamba2-tiny");
+        try (InferenceCache cache = lm.newCache(manager, 1)) {
+            lm.forward(ps, randomIds(1, 5, 3), null, cache, false, false);
+            cache.rewind(2);
+            assertEquals(3, cache.position());
+            IllegalStateException tooMany =
+                    assertThrows(IllegalStateException.class, () -> cache.rewind(4));
+            assertTrue(tooMany.getMessage().contains("4 of 3"), tooMany.getMessage());
+        }
+        try (InferenceCache masked = lm.newCache(manager, 2)) {
+            NDArray mask = manager.create(new long[] {0, 1, 1, 1}, new Shape(2, 2));
+            lm.forward(ps, randomIds(2, 2, 4), mask, masked, false, false);
+            assertThrows(IllegalStateException.class, () -> masked.rewind(1));
+        }
+    }
+
+    @Test
+    void greedyDecodingRecordsOnlyWhereTheEngineCan() throws Exception {
+        CausalLM lm = load("mamba2-tiny");
+        try (InferenceCache cache = lm.newCache(manager, 1)) {
+            lm.forward(ps, randomIds(1, 4, 5), null, cache, false, false);
+            assertNull(
+                    RecordedGreedyStep.record(lm, ps, cache, new long[] {7}),
+                    "the PyTorch engine records no steps");
+            assertEquals(4, cache.position(), "nothing ran");
+        }
+        GenerationConfig config = GenerationConfig.builder().optMaxNewTokens(10).build();
+        try (GenerationSession session =
+                new Generator(lm, manager).start(new long[][] {{1, 2, 3}}, config)) {
+            session.finish(null);
+            assertFalse(session.isRecorded());
+        }
+        assertTrue(config.recordSteps(), "recording is on by default");
+        assertFalse(
+                GenerationConfig.builder().optRecordSteps(false).build().recordSteps(),
+                "and can be turned off");
     }
 }

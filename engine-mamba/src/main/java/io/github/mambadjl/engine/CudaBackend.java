@@ -23,6 +23,7 @@ final class CudaBackend implements Backend {
     private final int deviceId;
     private final long stream;
     private final boolean allowTf32;
+    private volatile GraphRecording recording;
 
     private CudaBackend(int deviceId, long stream) {
         this.deviceId = deviceId;
@@ -86,6 +87,42 @@ final class CudaBackend implements Backend {
 
     int deviceId() {
         return deviceId;
+    }
+
+    /**
+     * Starts recording this device's stream into a CUDA graph.
+     *
+     * @return the recording, ended by {@link GraphRecording#finish()} or {@link
+     *     GraphRecording#discard()}
+     * @throws IllegalStateException when a recording is already in progress
+     */
+    synchronized GraphRecording startRecording() {
+        if (recording != null) {
+            throw new IllegalStateException(
+                    "gpu(" + deviceId + ") is already recording a step: one at a time");
+        }
+        recording = GraphRecording.start(this);
+        return recording;
+    }
+
+    /**
+     * Returns the recording in progress on this device, or {@code null}.
+     *
+     * @return the recording
+     */
+    GraphRecording recording() {
+        return recording;
+    }
+
+    /**
+     * Marks a recording as ended.
+     *
+     * @param ended the recording
+     */
+    synchronized void endRecording(GraphRecording ended) {
+        if (recording == ended) {
+            recording = null;
+        }
     }
 
     /** Waits for the work queued on this device's stream. */

@@ -5,11 +5,13 @@ import io.github.mambadjl.nativeops.CudaTensorOps;
 /**
  * A block of CUDA device memory from the engine's stream-ordered pool, shared by an array and its
  * views; the last release returns it to the pool in the order of the device's stream, so no
- * synchronisation is needed.
+ * synchronisation is needed. Memory made while the device's stream records a graph belongs to the
+ * graph ({@link GraphRecording}).
  */
 final class DeviceMemory extends ArrayMemory {
 
     private final CudaBackend backend;
+    private volatile boolean forgotten;
 
     private DeviceMemory(CudaBackend backend, long address, long bytes) {
         super(address, bytes);
@@ -25,8 +27,24 @@ final class DeviceMemory extends ArrayMemory {
      * @return the memory
      */
     static DeviceMemory allocate(CudaBackend backend, long bytes, boolean zero) {
-        return new DeviceMemory(
-                backend, CudaTensorOps.allocate(backend.stream(), bytes, zero), bytes);
+        DeviceMemory memory =
+                new DeviceMemory(
+                        backend, CudaTensorOps.allocate(backend.stream(), bytes, zero), bytes);
+        GraphRecording recording = backend.recording();
+        if (recording != null) {
+            recording.made(memory);
+        }
+        return memory;
+    }
+
+    /** Marks memory of a discarded graph recording, which was never allocated: nothing to free. */
+    void forget() {
+        forgotten = true;
+    }
+
+    /** Frees memory whose release a graph recording deferred. */
+    void freeNow() {
+        CudaTensorOps.free(backend.stream(), address());
     }
 
     @Override
@@ -36,6 +54,12 @@ final class DeviceMemory extends ArrayMemory {
 
     @Override
     void free(long address) {
-        CudaTensorOps.free(backend.stream(), address);
+        if (forgotten) {
+            return;
+        }
+        GraphRecording recording = backend.recording();
+        if (recording == null || !recording.deferRelease(this)) {
+            CudaTensorOps.free(backend.stream(), address);
+        }
     }
 }

@@ -119,6 +119,25 @@ final class KernelArgs implements AutoCloseable {
     }
 
     /**
+     * Returns the array a one-step kernel updates: the state itself when the kernel can write it in
+     * place (a float32, contiguous array of this engine on the first input's device), so that a
+     * decoding step neither copies nor allocates its state; otherwise a {@link #stateCopy}.
+     *
+     * @param state the state
+     * @return the state (marked as written) or a copy owned by the caller
+     */
+    MambaNDArray stateToUpdate(NDArray state) {
+        if (state instanceof MambaNDArray m
+                && m.getDataType() == DataType.FLOAT32
+                && m.backend() == anchor.backend()
+                && m.isContiguous()) {
+            m.written();
+            return m;
+        }
+        return stateCopy(state);
+    }
+
+    /**
      * Views a rank-3 {@code [batch, n, length]} (or rank-2 {@code [batch, n]}) projection shared by
      * all channels as one group: {@code [batch, 1, n, length]} (or {@code [batch, 1, n]}).
      *

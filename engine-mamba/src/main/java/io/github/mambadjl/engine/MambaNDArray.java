@@ -225,6 +225,11 @@ public class MambaNDArray extends NDArrayAdapter {
         return isContiguous() ? this : materialize(dims(), strides, dataType);
     }
 
+    /** Records that a kernel wrote this array's memory in place. */
+    void written() {
+        memory.written();
+    }
+
     /**
      * Copies values (broadcast to this array's shape, converted to its type) into this array;
      * values on another device are moved here first.

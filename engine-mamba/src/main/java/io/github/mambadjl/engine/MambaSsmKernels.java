@@ -1,20 +1,26 @@
 package io.github.mambadjl.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.mambadjl.kernel.KernelOutput;
+import io.github.mambadjl.kernel.RecordedStep;
 import io.github.mambadjl.kernel.SsmKernels;
+import io.github.mambadjl.kernel.StepRecorder;
 import io.github.mambadjl.nativeops.CausalConv1dArgs;
 import io.github.mambadjl.nativeops.CausalConv1dUpdateArgs;
 import io.github.mambadjl.nativeops.CpuKernels;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.NativeTensor;
 import io.github.mambadjl.nativeops.RmsNormGatedArgs;
 import io.github.mambadjl.nativeops.SelectiveScanArgs;
 import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
+import java.util.function.Supplier;
 
 /**
  * The {@link SsmKernels} of the {@code Mamba} engine: each method is one call of a fused native
@@ -25,15 +31,48 @@ import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
  * <p>Inputs in the storage dtype (float32, float16 or bfloat16, the dtype of the first input) are
  * read with any strides; the state matrix, skips, biases and states are read as float32 and
  * contiguous, converted only when they are not. Every state this class returns is float32 (the
- * kernels keep states in float32 whatever the storage dtype), and a state passed in is never
- * modified: the one-step methods update a copy.
+ * kernels keep states in float32 whatever the storage dtype). The one-step methods update a
+ * float32, contiguous state of this engine in place and return it (a decoding step then neither
+ * copies nor allocates its states, and a recorded step reads and writes the same state memory at
+ * every replay); any other state is copied first and left as it was.
  */
-public final class MambaSsmKernels implements SsmKernels {
+public final class MambaSsmKernels implements SsmKernels, StepRecorder {
 
     /** The single instance. */
     public static final MambaSsmKernels INSTANCE = new MambaSsmKernels();
 
     private MambaSsmKernels() {}
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean canRecord(Device device) {
+        return device.isGpu() && CudaTensorOps.isAvailable();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the engine's stream of the GPU, as a CUDA graph; each replay frees and makes again the
+     * outputs at the same addresses.
+     */
+    @Override
+    public RecordedStep record(Device device, Supplier<NDList> step) {
+        if (!canRecord(device)) {
+            throw new IllegalArgumentException(
+                    "steps are recorded on a GPU of the Mamba engine, not on " + device);
+        }
+        CudaBackend gpu = CudaBackend.of(device.getDeviceId());
+        GraphRecording recording = gpu.startRecording();
+        NDList outputs;
+        try {
+            outputs = step.get();
+        } catch (RuntimeException e) {
+            recording.discard();
+            throw new IllegalStateException(
+                    "the step cannot be recorded as a CUDA graph: " + e.getMessage(), e);
+        }
+        return new RecordedGraph(gpu, recording.finish(), outputs);
+    }
 
     /** {@inheritDoc} */
     @Override
@@ -74,7 +113,7 @@ public final class MambaSsmKernels implements SsmKernels {
         requireState("causalConv1dUpdate", state);
         try (KernelArgs k = new KernelArgs("causalConv1dUpdate", x)) {
             MambaNDArray out = k.output(x.getShape(), k.storage());
-            MambaNDArray newState = k.stateCopy(state);
+            MambaNDArray newState = k.stateToUpdate(state);
             try {
                 SsmKernelDispatch.causalConv1dUpdate(
                         k.anchor(),
@@ -87,7 +126,9 @@ public final class MambaSsmKernels implements SsmKernels {
                                 silu));
             } catch (RuntimeException e) {
                 out.close();
-                newState.close();
+                if (newState != state) {
+                    newState.close();
+                }
                 throw e;
             }
             return new KernelOutput(out, newState);
@@ -156,7 +197,7 @@ public final class MambaSsmKernels implements SsmKernels {
         requireState("selectiveStateUpdate", state);
         try (KernelArgs k = new KernelArgs("selectiveStateUpdate", u)) {
             MambaNDArray out = k.output(u.getShape(), k.storage());
-            MambaNDArray newState = k.stateCopy(state);
+            MambaNDArray newState = k.stateToUpdate(state);
             try {
                 SsmKernelDispatch.selectiveStateUpdate(
                         k.anchor(),
@@ -174,7 +215,9 @@ public final class MambaSsmKernels implements SsmKernels {
                                 KernelArgs.tensor(out)));
             } catch (RuntimeException e) {
                 out.close();
-                newState.close();
+                if (newState != state) {
+                    newState.close();
+                }
                 throw e;
             }
             return new KernelOutput(out, newState);
@@ -257,7 +300,7 @@ public final class MambaSsmKernels implements SsmKernels {
         requireState("ssdStep", state);
         try (KernelArgs k = new KernelArgs("ssdStep", x)) {
             MambaNDArray out = k.output(x.getShape(), k.storage());
-            MambaNDArray newState = k.stateCopy(state);
+            MambaNDArray newState = k.stateToUpdate(state);
             try {
                 SsmKernelDispatch.ssdStateUpdate(
                         k.anchor(),
@@ -277,7 +320,9 @@ public final class MambaSsmKernels implements SsmKernels {
                                 KernelArgs.tensor(out)));
             } catch (RuntimeException e) {
                 out.close();
-                newState.close();
+                if (newState != state) {
+                    newState.close();
+                }
                 throw e;
             }
             return new KernelOutput(out, newState);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.mambadjl.kernel.KernelOutput;
 import io.github.mambadjl.kernel.ReferenceSsmKernels;
 import io.github.mambadjl.kernel.SsmKernels;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,6 +87,11 @@ class MambaSsmKernelsTest {
 
     private static NDArray t(NDArray[] a) {
         return a == null ? null : a[1];
+    }
+
+    /** A copy of the Mamba array, for a one-step kernel that updates its state in place. */
+    private static NDArray fresh(NDArray[] a) {
+        return a[0].duplicate();
     }
 
     /** Values agree within tol * max(1, |expected|); shapes agree; types may differ. */
@@ -186,38 +193,47 @@ class MambaSsmKernelsTest {
 
     @ParameterizedTest
     @EnumSource(Storage.class)
-    void causalConv1dUpdateLeavesTheCallersStateAlone(Storage s) {
+    void causalConv1dUpdate(Storage s) {
         NDArray[] x = rand(s.type, -2, 2, 3, 6);
         NDArray[] w = rand(s.type, -1, 1, 6, 4);
         NDArray[] bias = rand(s.type, -1, 1, 6);
         NDArray[] state = f32(-1, 1, 3, 6, 3);
-        float[] before = m(state).toFloatArray();
         same(
                 "conv update",
                 ref.causalConv1dUpdate(t(x), t(w), t(bias), t(state), true),
-                SsmKernels.of(m(x)).causalConv1dUpdate(m(x), m(w), m(bias), m(state), true),
+                SsmKernels.of(m(x)).causalConv1dUpdate(m(x), m(w), m(bias), fresh(state), true),
                 s.tol);
         same(
                 "conv update without bias",
                 ref.causalConv1dUpdate(t(x), t(w), null, t(state), false),
-                SsmKernels.of(m(x)).causalConv1dUpdate(m(x), m(w), null, m(state), false),
+                SsmKernels.of(m(x)).causalConv1dUpdate(m(x), m(w), null, fresh(state), false),
                 s.tol);
-        assertArrayEquals(before, m(state).toFloatArray(), "the state passed in is unchanged");
     }
 
     @Test
-    void stepStatesBelongToTheOutputsManager() {
-        // a decoding cache keeps its states in a manager of its own; the new states must belong
-        // to the step (the first input's manager), so that closing the cache's old view frees them
+    void oneStepKernelsUpdateAFloat32StateInPlaceAndCopyAnyOther() {
+        // a decoding cache keeps its states in a manager of its own: a float32, contiguous state
+        // is updated where it is (no copy, no allocation per step); any other state is copied,
+        // the copy belongs to the step (the first input's manager) and the given one is unchanged
         try (NDManager states = e.mamba.newSubManager();
                 NDManager step = e.mamba.newSubManager()) {
-            NDArray conv = states.randomUniform(-1, 1, new Shape(2, 6, 3));
-            NDArray ssm = states.randomUniform(-1, 1, new Shape(2, 4, 3, 5));
             NDArray x = step.randomUniform(-1, 1, new Shape(2, 6));
             NDArray w = step.randomUniform(-1, 1, new Shape(6, 4));
             SsmKernels k = SsmKernels.of(x);
+            NDArray conv = states.randomUniform(-1, 1, new Shape(2, 6, 3));
+            float[] convBefore = conv.toFloatArray();
             KernelOutput c = k.causalConv1dUpdate(x, w, null, conv, true);
-            assertSame(step, c.state().getManager(), "conv update state");
+            assertSame(conv, c.state(), "conv update: the state is updated in place");
+            assertFalse(
+                    Arrays.equals(convBefore, conv.toFloatArray()),
+                    "conv update: the state moved on");
+            NDArray transposed = states.randomUniform(-1, 1, new Shape(2, 3, 6)).transpose(0, 2, 1);
+            float[] transposedBefore = transposed.toFloatArray();
+            KernelOutput copied = k.causalConv1dUpdate(x, w, null, transposed, true);
+            assertNotSame(transposed, copied.state(), "a strided state is copied");
+            assertSame(step, copied.state().getManager(), "the copy belongs to the step");
+            assertArrayEquals(transposedBefore, transposed.toFloatArray(), "and stays as it was");
+            NDArray ssm = states.randomUniform(-1, 1, new Shape(2, 4, 3, 5));
             KernelOutput s =
                     k.ssdStep(
                             ssm,
@@ -232,10 +248,12 @@ class MambaSsmKernelsTest {
                             false,
                             0f,
                             Float.POSITIVE_INFINITY);
-            assertSame(step, s.state().getManager(), "ssd step state");
+            assertSame(ssm, s.state(), "ssd step: in place");
+            NDArray half =
+                    states.randomUniform(-1, 1, new Shape(2, 6, 4)).toType(DataType.FLOAT16, false);
             KernelOutput u =
                     k.selectiveStateUpdate(
-                            states.randomUniform(-1, 1, new Shape(2, 6, 4)),
+                            half,
                             x,
                             step.randomUniform(0, 1, new Shape(2, 6)),
                             step.randomUniform(-2, -0.1f, new Shape(6, 4)),
@@ -245,7 +263,9 @@ class MambaSsmKernelsTest {
                             null,
                             null,
                             false);
-            assertSame(step, u.state().getManager(), "selective state update state");
+            assertNotSame(half, u.state(), "a float16 state is copied to float32");
+            assertEquals(DataType.FLOAT32, u.state().getDataType());
+            assertSame(step, u.state().getManager(), "selective state update copy");
         }
     }
 
@@ -363,14 +383,14 @@ class MambaSsmKernelsTest {
         NDArray[] d = f32(-1, 1, dim);
         NDArray[] z = rand(s.type, -2, 2, batch, dim);
         NDArray[] bias = f32(-1, 1, dim);
-        float[] before = m(h).toFloatArray();
         same(
                 "state update, everything",
                 ref.selectiveStateUpdate(
                         t(h), t(u), t(delta), t(a), t(b), t(c), t(d), t(z), t(bias), true),
                 SsmKernels.of(m(u))
                         .selectiveStateUpdate(
-                                m(h), m(u), m(delta), m(a), m(b), m(c), m(d), m(z), m(bias), true),
+                                fresh(h), m(u), m(delta), m(a), m(b), m(c), m(d), m(z), m(bias),
+                                true),
                 s.tol);
         same(
                 "state update, grouped, no options",
@@ -378,7 +398,7 @@ class MambaSsmKernelsTest {
                         t(h), t(u), t(delta).abs(), t(a), t(bg), t(cg), null, null, null, false),
                 SsmKernels.of(m(u))
                         .selectiveStateUpdate(
-                                m(h),
+                                fresh(h),
                                 m(u),
                                 m(delta).abs(),
                                 m(a),
@@ -389,7 +409,6 @@ class MambaSsmKernelsTest {
                                 null,
                                 false),
                 s.tol);
-        assertArrayEquals(before, m(h).toFloatArray(), "the state passed in is unchanged");
     }
 
     @ParameterizedTest
@@ -470,7 +489,6 @@ class MambaSsmKernelsTest {
         NDArray[] d = f32(-1, 1, heads);
         NDArray[] z = rand(s.type, -2, 2, batch, heads, headDim);
         NDArray[] bias = f32(-1, 1, heads);
-        float[] before = m(h).toFloatArray();
         same(
                 "ssd step, everything",
                 ref.ssdStep(
@@ -478,7 +496,7 @@ class MambaSsmKernelsTest {
                         0.8f),
                 SsmKernels.of(m(x))
                         .ssdStep(
-                                m(h), m(x), m(dt), m(a), m(b), m(c), m(d), m(z), m(bias), true,
+                                fresh(h), m(x), m(dt), m(a), m(b), m(c), m(d), m(z), m(bias), true,
                                 0.05f, 0.8f),
                 s.tol);
         same(
@@ -498,7 +516,7 @@ class MambaSsmKernelsTest {
                         Float.POSITIVE_INFINITY),
                 SsmKernels.of(m(x))
                         .ssdStep(
-                                m(h),
+                                fresh(h),
                                 m(x),
                                 m(dt).abs(),
                                 m(a),
@@ -511,7 +529,6 @@ class MambaSsmKernelsTest {
                                 0f,
                                 Float.POSITIVE_INFINITY),
                 s.tol);
-        assertArrayEquals(before, m(h).toFloatArray(), "the state passed in is unchanged");
     }
 
     @Test

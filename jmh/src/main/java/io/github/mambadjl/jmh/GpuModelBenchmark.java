@@ -16,7 +16,9 @@ import io.github.mambadjl.config.BambaConfig;
 import io.github.mambadjl.config.Mamba2Config;
 import io.github.mambadjl.config.MambaConfig;
 import io.github.mambadjl.config.ModelConfig;
+import io.github.mambadjl.config.ModelFamily;
 import io.github.mambadjl.engine.MambaNDManager;
+import io.github.mambadjl.generate.RecordedGreedyStep;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.nativeops.CpuKernels;
 import io.github.mambadjl.nativeops.CudaStream;
@@ -235,6 +237,10 @@ public final class GpuModelBenchmark {
                 m.add("memory_after_build", memory());
             }
             m.add("decode_b1", decode(model, 1, opts.warmup, opts.steps));
+            boolean recordable = model.config.family() != ModelFamily.BAMBA;
+            if (recordable) {
+                m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 8));
+            }
             if (opts.gpu) {
                 // the pool keeps what it reserved (release threshold unlimited): its reservation
                 // now bounds the peak of the decoding steps from above
@@ -249,6 +255,9 @@ public final class GpuModelBenchmark {
                 m.add(
                         "decode_b" + opts.throughputBatch(),
                         decode(model, opts.throughputBatch(), 30, 10));
+                m.add(
+                        "decode_b" + opts.throughputBatch() + "_recorded",
+                        decodeRecorded(model, opts.throughputBatch(), 30, 10, 0));
             }
             if (name.equals("codestral-7b")) {
                 if (opts.gpu) {
@@ -256,6 +265,7 @@ public final class GpuModelBenchmark {
                 }
                 int batch = opts.concurrentBatch();
                 m.add("decode_b" + batch, decode(model, batch, 10, 5));
+                m.add("decode_b" + batch + "_recorded", decodeRecorded(model, batch, 10, 5, 0));
                 if (opts.gpu) {
                     m.add("memory_after_decode_b" + batch, memory());
                 }
@@ -342,6 +352,112 @@ public final class GpuModelBenchmark {
         System.out.printf(
                 "decode %s batch %d: %.3f ms/step (device %.3f, enqueue %.3f)%n",
                 model.config.family(), batch, median(total), median(dev), median(enqueue));
+        return r;
+    }
+
+    /**
+     * Decoding steps replayed from a recorded step ({@link RecordedGreedyStep}, as the Generator's
+     * greedy decoding runs them): after the prompt and one ordinary step, the step is recorded,
+     * then each step writes the ids, replays and reads the chosen tokens. With {@code check > 0},
+     * the first {@code check} recorded steps are compared with ordinary steps from a copy of the
+     * cache (same tokens expected: the same kernels run in the same order).
+     */
+    private JsonObject decodeRecorded(Loaded model, int batch, int warmup, int steps, int check) {
+        Random rnd = new Random(batch);
+        int vocab = model.config.vocabSize();
+        long[] prompt = new long[batch * PROMPT];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = rnd.nextInt(vocab);
+        }
+        long[] tokens = new long[batch];
+        double[] enqueue = new double[steps];
+        double[] dev = new double[steps];
+        double[] total = new double[steps];
+        JsonObject r = new JsonObject();
+        long growth;
+        try (InferenceCache cache = model.lm.newCache(model.manager, batch)) {
+            for (int i = 0; i < 2; i++) {
+                try (NDManager step = model.manager.newSubManager()) {
+                    NDArray ids =
+                            i == 0
+                                    ? step.create(prompt, new Shape(batch, PROMPT))
+                                    : step.create(tokens, new Shape(batch, 1));
+                    greedy(
+                            model.lm.forward(model.ps, ids, null, cache, false, false).logits(),
+                            tokens);
+                }
+            }
+            long[][] expected = new long[check][];
+            if (check > 0) {
+                try (InferenceCache copy = cache.snapshot()) {
+                    long[] t = tokens.clone();
+                    for (int i = 0; i < check; i++) {
+                        try (NDManager step = model.manager.newSubManager()) {
+                            NDArray ids = step.create(t, new Shape(batch, 1));
+                            greedy(
+                                    model.lm
+                                            .forward(model.ps, ids, null, copy, false, false)
+                                            .logits(),
+                                    t);
+                        }
+                        expected[i] = t.clone();
+                    }
+                }
+            }
+            long r0 = System.nanoTime();
+            RecordedGreedyStep recorded =
+                    RecordedGreedyStep.record(model.lm, model.ps, cache, tokens);
+            if (recorded == null) {
+                r.addProperty("recorded", false);
+                return r;
+            }
+            try (recorded) {
+                tokens = recorded.chosen();
+                r.addProperty("record_ms", (System.nanoTime() - r0) / 1e6);
+                boolean same = check == 0 || Arrays.equals(expected[0], tokens);
+                long inUseAfterRecording = bytesInUse();
+                for (int i = 1 - warmup; i < steps; i++) {
+                    long t0 = System.nanoTime();
+                    recorded.next(tokens);
+                    long t1 = System.nanoTime();
+                    sync();
+                    long t2 = System.nanoTime();
+                    tokens = recorded.chosen();
+                    long t3 = System.nanoTime();
+                    int k = i + warmup;
+                    if (k < check) {
+                        same &= Arrays.equals(expected[k], tokens);
+                    }
+                    if (i >= 0) {
+                        enqueue[i] = (t1 - t0) / 1e6;
+                        dev[i] = (t2 - t0) / 1e6;
+                        total[i] = (t3 - t0) / 1e6;
+                    }
+                }
+                growth = (bytesInUse() - inUseAfterRecording) / (steps + warmup - 1);
+                if (check > 0) {
+                    r.addProperty("tokens_equal_ordinary_steps", same);
+                    r.addProperty("checked_steps", check);
+                }
+            }
+        }
+        r.addProperty("recorded", true);
+        r.addProperty("batch", batch);
+        r.addProperty("arrays_bytes_growth_per_step", growth);
+        r.add("total_ms", stats(total));
+        r.add("device_ms", stats(dev));
+        r.add("enqueue_ms", stats(enqueue));
+        r.addProperty("tokens_per_s", batch * 1000.0 / median(total));
+        System.out.printf(
+                "decode %s batch %d recorded: %.3f ms/step (device %.3f, enqueue %.3f)%s%n",
+                model.config.family(),
+                batch,
+                median(total),
+                median(dev),
+                median(enqueue),
+                r.has("tokens_equal_ordinary_steps")
+                        ? ", tokens equal: " + r.get("tokens_equal_ordinary_steps")
+                        : "");
         return r;
     }
 
@@ -580,6 +696,16 @@ public final class GpuModelBenchmark {
                             .getAsDouble();
             s.addProperty("decode_b1_ms", decode);
             s.addProperty("decode_b1_over_floor", decode / floor);
+            if (m.has("decode_b1_recorded")
+                    && m.getAsJsonObject("decode_b1_recorded").has("total_ms")) {
+                double recorded =
+                        m.getAsJsonObject("decode_b1_recorded")
+                                .getAsJsonObject("total_ms")
+                                .get("median")
+                                .getAsDouble();
+                s.addProperty("decode_b1_recorded_ms", recorded);
+                s.addProperty("decode_b1_recorded_over_floor", recorded / floor);
+            }
             for (String p : new String[] {"prefill", "prefill_chunked"}) {
                 if (m.has(p) && m.getAsJsonObject(p).has("ms")) {
                     s.addProperty(

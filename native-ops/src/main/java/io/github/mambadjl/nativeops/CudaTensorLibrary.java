@@ -41,6 +41,14 @@ final class CudaTensorLibrary {
 
     static native int mops_cuda_engine_pool_trim(int device, long keepBytes);
 
+    static native int mops_cuda_graph_begin(long stream);
+
+    static native int mops_cuda_graph_end(long stream, int discard, long[] exec);
+
+    static native int mops_cuda_graph_launch(long exec, long stream);
+
+    static native int mops_cuda_graph_destroy(long exec);
+
     static native int mops_cuda_engine_transfer(
             long stream, long dst, long src, long bytes, int toDevice);
 

@@ -198,6 +198,54 @@ public final class CudaTensorOps {
     }
 
     /**
+     * Starts recording the work queued on a stream into a CUDA graph instead of running it (see
+     * {@code mops_cuda_graph_begin}): allocations on the stream then belong to the graph, and host
+     * transfers and synchronisation of the stream are refused.
+     *
+     * @param stream the engine stream
+     */
+    public static void beginGraph(long stream) {
+        check(CudaTensorLibrary.mops_cuda_graph_begin(stream), "cuda_graph_begin", "");
+    }
+
+    /**
+     * Ends a recording: instantiates the graph and launches it once (which runs the recorded work),
+     * or discards it, in which case nothing ran and the recording's allocations must not be freed.
+     *
+     * @param stream the engine stream
+     * @param discard whether to drop the recording
+     * @return the graph to {@link #launchGraph launch}, or 0 when discarded
+     * @throws NativeOpException when the recording failed (it is discarded)
+     */
+    public static long endGraph(long stream, boolean discard) {
+        long[] exec = new long[1];
+        check(
+                CudaTensorLibrary.mops_cuda_graph_end(stream, discard ? 1 : 0, exec),
+                "cuda_graph_end",
+                "");
+        return exec[0];
+    }
+
+    /**
+     * Queues one replay of a recorded graph.
+     *
+     * @param exec the graph of {@link #endGraph}
+     * @param stream the engine stream
+     */
+    public static void launchGraph(long exec, long stream) {
+        check(CudaTensorLibrary.mops_cuda_graph_launch(exec, stream), "cuda_graph_launch", "");
+    }
+
+    /**
+     * Destroys a recorded graph; the arrays it left live stay allocated (free them as usual).
+     *
+     * @param exec the graph of {@link #endGraph} (0 is ignored)
+     */
+    public static void destroyGraph(long exec) {
+        check(CudaTensorLibrary.mops_cuda_graph_destroy(exec), "cuda_graph_destroy", "");
+    }
+
+    /**
      * Queues a copy of host memory to device memory.
      *
      * @param stream the stream
