@@ -178,11 +178,21 @@ inline void check_oni(const void *x, const void *out, int64_t outer, int64_t n, 
 }
 
 /** Makes the device of a stream current for this thread; returns the stream. */
+/** Remembers the device of an engine stream, so that bind need not ask CUDA for it. */
+void remember_stream(cudaStream_t stream, int device);
+
+/** The device of an engine stream made by mops_cuda_engine_stream_create, or -1. */
+int engine_stream_device(cudaStream_t stream);
+
 inline cudaStream_t bind(void *stream) {
     require(stream != nullptr, "stream is NULL: pass a stream of the engine's device");
     auto s = static_cast<cudaStream_t>(stream);
-    int device = 0;
-    MOPS_CUDA_CHECK(cudaStreamGetDevice(s, &device));
+    // cudaStreamGetDevice is refused (and breaks the recording) while the stream records a graph:
+    // the engine's own streams are looked up instead
+    int device = engine_stream_device(s);
+    if (device < 0) {
+        MOPS_CUDA_CHECK(cudaStreamGetDevice(s, &device));
+    }
     int current = -1;
     MOPS_CUDA_CHECK(cudaGetDevice(&current));
     if (current != device) {

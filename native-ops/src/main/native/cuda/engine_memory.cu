@@ -2,6 +2,8 @@
 // bytes handed out, pool statistics and trimming, streams per device and host transfers.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <mutex>
@@ -129,6 +131,36 @@ void pool_free(cudaStream_t stream, void *ptr) {
     MOPS_CUDA_CHECK(cudaFreeAsync(ptr, stream));
 }
 
+namespace {
+
+struct KnownStream {
+    std::atomic<cudaStream_t> stream{nullptr};
+    int device = -1;
+};
+
+constexpr int kMaxStreams = 256;
+KnownStream known_streams[kMaxStreams];
+std::atomic<int> known_count{0};
+
+} // namespace
+
+void remember_stream(cudaStream_t stream, int device) {
+    const int slot = known_count.fetch_add(1);
+    require(slot < kMaxStreams, "too many engine streams");
+    known_streams[slot].device = device;
+    known_streams[slot].stream.store(stream, std::memory_order_release);
+}
+
+int engine_stream_device(cudaStream_t stream) {
+    const int n = std::min(known_count.load(std::memory_order_acquire), kMaxStreams);
+    for (int i = 0; i < n; i++) {
+        if (known_streams[i].stream.load(std::memory_order_acquire) == stream) {
+            return known_streams[i].device;
+        }
+    }
+    return -1;
+}
+
 bool is_recording(cudaStream_t stream) {
     cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
     MOPS_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
@@ -174,6 +206,7 @@ extern "C" MOPS_API int32_t mops_cuda_engine_stream_create(int32_t device, void 
         MOPS_CUDA_CHECK(cudaSetDevice(device));
         cudaStream_t s = nullptr;
         MOPS_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+        mops::ce::remember_stream(s, device);
         *stream = s;
     });
 }

@@ -181,6 +181,7 @@ class CacheConsistencyTest {
         double diff = expected.sub(actual).abs().max().getFloat();
         assertTrue(diff <= TOL, "max abs difference " + diff);
     }
+
     @Test
     void rewindTakesBackPositionsOnlyWithoutAMask() throws Exception {
         CausalLM lm = load("mamba2-tiny");

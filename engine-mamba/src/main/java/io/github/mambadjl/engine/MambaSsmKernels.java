@@ -67,7 +67,11 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder {
         try {
             outputs = step.get();
         } catch (RuntimeException e) {
-            recording.discard();
+            try {
+                recording.discard();
+            } catch (RuntimeException d) {
+                e.addSuppressed(d);
+            }
             throw new IllegalStateException(
                     "the step cannot be recorded as a CUDA graph: " + e.getMessage(), e);
         }

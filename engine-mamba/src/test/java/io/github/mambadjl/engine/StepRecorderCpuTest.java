@@ -15,8 +15,8 @@ import io.github.mambadjl.checkpoint.Checkpoint;
 import io.github.mambadjl.generate.GenerationConfig;
 import io.github.mambadjl.generate.GenerationSession;
 import io.github.mambadjl.generate.Generator;
-import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.kernel.StepRecorder;
+import io.github.mambadjl.model.CausalLM;
 import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +32,9 @@ class StepRecorderCpuTest {
             IllegalArgumentException e =
                     assertThrows(
                             IllegalArgumentException.class,
-                            () -> MambaSsmKernels.INSTANCE.record(Device.cpu(), () -> new NDList(x)));
+                            () ->
+                                    MambaSsmKernels.INSTANCE.record(
+                                            Device.cpu(), () -> new NDList(x)));
             assertTrue(e.getMessage().contains("GPU"), e.getMessage());
         }
     }
