@@ -70,6 +70,7 @@ public final class RecordedGreedyStep implements AutoCloseable {
         try {
             NDArray input = manager.zeros(new Shape(cache.batchSize(), 1), DataType.INT64);
             write(input, tokens, vocabSize);
+            long position = cache.position();
             RecordedStep recorded;
             try {
                 recorded =
@@ -96,8 +97,8 @@ public final class RecordedGreedyStep implements AutoCloseable {
                                     }
                                 });
             } catch (IllegalStateException e) {
-                // nothing ran: the states are as they were, only the position moved on
-                cache.rewind(1);
+                // nothing ran: the states are as they were, only the position may have moved on
+                cache.rewind(cache.position() - position);
                 manager.close();
                 return null;
             }
