@@ -382,6 +382,10 @@ extern "C" MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_
             MOPS_CUDA_CHECK(cudaMemsetAsync(out, 0, static_cast<size_t>(batch * m * n * elem), s));
             return;
         }
+        if (try_gemv(s, dtype, batch, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
+                     b_col_stride, out)) {
+            return;
+        }
         CublasLt &lt = load_lt();
         // A-side operand: (A)^T as k x m; B-side: (B)^T as n x k.
         Operand ao = transposed_operand(m, k, a_row_stride, a_col_stride);

@@ -1,5 +1,5 @@
 // Gated RMSNorm and RMSNorm fused with the residual add on the GPU: one block per (row, group)
-// (gated) or per row (add), float32 sums reduced over the block.
+// (gated; 1024 threads when there are few) or per row (add), float32 sums reduced over the block.
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
@@ -15,9 +15,14 @@ __device__ __forceinline__ float silu_norm(float v) {
     return v / (1.0f + __expf(-v));
 }
 
-/** Sum of v over the block (all threads get the result). */
-__device__ float block_sum(float v) {
-    __shared__ float partial[NORM_THREADS / 32];
+/** Few rows (and groups) at most: the wide kernel serves them with 1024 threads each. */
+constexpr int64_t WIDE_MAX_BLOCKS = 64;
+constexpr int WIDE_THREADS = 1024;
+constexpr int WIDE_PER_THREAD = 8;
+
+/** Sum of v over the block of THREADS threads (all threads get the result). */
+template <int THREADS = NORM_THREADS> __device__ float block_sum(float v) {
+    __shared__ float partial[THREADS / 32];
     for (int off = 16; off > 0; off /= 2) {
         v += __shfl_xor_sync(0xffffffffu, v, off);
     }
@@ -28,7 +33,7 @@ __device__ float block_sum(float v) {
     }
     __syncthreads();
     float total = 0.0f;
-    for (int w = 0; w < NORM_THREADS / 32; ++w) {
+    for (int w = 0; w < THREADS / 32; ++w) {
         total += partial[w];
     }
     return total;
@@ -63,6 +68,54 @@ __global__ void __launch_bounds__(NORM_THREADS)
             y *= gate;
         }
         orow[i] = from_float<T>(y);
+    }
+}
+
+/**
+ * gated_kernel for few (row, group) blocks, as decoding has: 1024 threads per group, each holding
+ * up to 8 of its values in registers, so the group is read once and its loads are all in flight
+ * together (a 256-thread block walking a 5120-wide row leaves the GPU waiting on one SM).
+ */
+template <typename T>
+__global__ void __launch_bounds__(WIDE_THREADS)
+    gated_wide_kernel(int64_t groups, int64_t group_size, const T *x, int64_t xs, const T *z,
+                      int64_t zs, const T *w, float eps, bool before, T *out, int64_t os) {
+    const int64_t row = blockIdx.x / groups;
+    const int64_t g0 = (blockIdx.x % groups) * group_size;
+    const T *xr = x + row * xs + g0;
+    const T *zr = z ? z + row * zs + g0 : nullptr;
+    T *orow = out + row * os + g0;
+    float v[WIDE_PER_THREAD];
+    float gate[WIDE_PER_THREAD];
+    float ss = 0.0f;
+#pragma unroll
+    for (int j = 0; j < WIDE_PER_THREAD; ++j) {
+        const int64_t i = threadIdx.x + static_cast<int64_t>(j) * WIDE_THREADS;
+        v[j] = 0.0f;
+        gate[j] = 1.0f;
+        if (i < group_size) {
+            float xv = to_float(xr[i]);
+            if (zr) {
+                gate[j] = silu_norm(to_float(zr[i]));
+            }
+            if (!before) {
+                xv *= gate[j];
+            }
+            v[j] = xv;
+            ss += xv * xv;
+        }
+    }
+    const float r = rsqrtf(block_sum<WIDE_THREADS>(ss) / static_cast<float>(group_size) + eps);
+#pragma unroll
+    for (int j = 0; j < WIDE_PER_THREAD; ++j) {
+        const int64_t i = threadIdx.x + static_cast<int64_t>(j) * WIDE_THREADS;
+        if (i < group_size) {
+            float y = v[j] * r * to_float(w[g0 + i]);
+            if (before) {
+                y *= gate[j];
+            }
+            orow[i] = from_float<T>(y);
+        }
     }
 }
 
@@ -109,10 +162,20 @@ extern "C" MOPS_API int32_t mops_cuda_rms_norm_gated(
         auto s = static_cast<cudaStream_t>(stream);
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::gated_kernel<T><<<static_cast<unsigned>(blocks), mops::NORM_THREADS, 0, s>>>(
-                groups, group_size, static_cast<const T *>(x), x_row_stride,
-                static_cast<const T *>(z), z_row_stride, static_cast<const T *>(weight), eps,
-                norm_before_gate != 0, static_cast<T *>(out), out_row_stride);
+            const bool wide = blocks <= mops::WIDE_MAX_BLOCKS &&
+                              group_size <= mops::WIDE_THREADS * mops::WIDE_PER_THREAD;
+            if (wide) {
+                mops::gated_wide_kernel<T>
+                    <<<static_cast<unsigned>(blocks), mops::WIDE_THREADS, 0, s>>>(
+                        groups, group_size, static_cast<const T *>(x), x_row_stride,
+                        static_cast<const T *>(z), z_row_stride, static_cast<const T *>(weight),
+                        eps, norm_before_gate != 0, static_cast<T *>(out), out_row_stride);
+            } else {
+                mops::gated_kernel<T><<<static_cast<unsigned>(blocks), mops::NORM_THREADS, 0, s>>>(
+                    groups, group_size, static_cast<const T *>(x), x_row_stride,
+                    static_cast<const T *>(z), z_row_stride, static_cast<const T *>(weight), eps,
+                    norm_before_gate != 0, static_cast<T *>(out), out_row_stride);
+            }
         });
         MOPS_CUDA_CHECK_LAUNCH("gated_kernel launch");
     });

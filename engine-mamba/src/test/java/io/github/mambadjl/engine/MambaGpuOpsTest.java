@@ -305,6 +305,31 @@ class MambaGpuOpsTest {
     }
 
     @Test
+    void productsOfFewRowsByATransposedWeight() {
+        // decoding's linears: 1 to 4 rows by a transposed weight whose rows are whole 16-byte
+        // vectors take the GEMV path; 5 rows and an unaligned k go to cuBLASLt; all as the CPU
+        for (DataType t : FLOATS) {
+            double tol = t == DataType.FLOAT32 ? 1e-4 : 2 * ulps(t);
+            for (int rows = 1; rows <= 5; rows++) {
+                for (int k : new int[] {8, 64, 2560}) {
+                    NDArray[] x = e.uniform(-1, 1, t, rows, k);
+                    NDArray[] w = e.uniform(-1, 1, t, 257, k);
+                    binary(x, w, (p, q) -> p.matMul(q.transpose()), tol);
+                }
+            }
+            NDArray[] w = e.uniform(-1, 1, t, 31, 64);
+            // rows with a stride (a slice of a wider projection), and a batch of one in 3-D
+            NDArray[] wide = e.uniform(-1, 1, t, 3, 200);
+            binary(wide, w, (p, q) -> p.get(":, 8:72").matMul(q.transpose()), tol);
+            NDArray[] step = e.uniform(-1, 1, t, 1, 1, 64);
+            binary(step, w, (p, q) -> p.matMul(q.transpose()), tol);
+            NDArray[] odd = e.uniform(-1, 1, t, 2, 12);
+            NDArray[] oddWeight = e.uniform(-1, 1, t, 9, 12);
+            binary(odd, oddWeight, (p, q) -> p.matMul(q.transpose()), tol);
+        }
+    }
+
+    @Test
     void aForwardStepGivesTheSameGreedyToken() {
         NDArray[] h = e.uniform(-1, 1, DataType.FLOAT32, 2, 5, 64);
         NDArray[] norm = e.uniform(0.5f, 1.5f, DataType.FLOAT32, 64);

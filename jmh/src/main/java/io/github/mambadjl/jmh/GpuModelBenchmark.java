@@ -278,6 +278,9 @@ public final class GpuModelBenchmark {
         try (Loaded model = new Loaded(name, 1)) {
             m.addProperty("weight_bytes", model.weightBytes);
             m.add("decode_b1", decode(model, 1, opts.warmup, opts.steps));
+            if (model.config.family() != ModelFamily.BAMBA) {
+                m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 0));
+            }
         }
         return m;
     }
@@ -731,6 +734,22 @@ public final class GpuModelBenchmark {
                 double perLayer = (decode - one) / (layers - 1);
                 s.addProperty("decode_per_layer_ms", perLayer);
                 s.addProperty("decode_outside_layers_ms", one - perLayer);
+                JsonObject oneLayer = m.getAsJsonObject("one_layer");
+                if (s.has("decode_b1_recorded_ms")
+                        && oneLayer.has("decode_b1_recorded")
+                        && oneLayer.getAsJsonObject("decode_b1_recorded").has("total_ms")) {
+                    double oneRecorded =
+                            oneLayer.getAsJsonObject("decode_b1_recorded")
+                                    .getAsJsonObject("total_ms")
+                                    .get("median")
+                                    .getAsDouble();
+                    double recordedPerLayer =
+                            (s.get("decode_b1_recorded_ms").getAsDouble() - oneRecorded)
+                                    / (layers - 1);
+                    s.addProperty("decode_recorded_per_layer_ms", recordedPerLayer);
+                    s.addProperty(
+                            "decode_recorded_outside_layers_ms", oneRecorded - recordedPerLayer);
+                }
             }
             if (opts.gpu && m.has("memory_after_decode_b1")) {
                 JsonObject before = m.getAsJsonObject("memory_before");

@@ -24,7 +24,14 @@ class RmsNormCpuTest {
         "5, 96, 96, true, true, false, FLOAT16",
         "4, 130, 65, true, false, true, BFLOAT16",
         "7, 40, 10, false, false, false, BFLOAT16",
-        "2, 2048, 256, true, false, true, FLOAT16"
+        "2, 2048, 256, true, false, true, FLOAT16",
+        // decoding's shapes (one row, a whole group per block: the GPU's wide kernel, up to 8
+        // values per thread), past its limits (a group over 8192, more than 64 blocks)
+        "1, 5120, 5120, true, false, true, BFLOAT16",
+        "1, 8192, 1024, true, true, false, BFLOAT16",
+        "1, 8192, 8192, false, false, false, FLOAT32",
+        "1, 10240, 10240, true, false, false, FLOAT32",
+        "80, 64, 64, true, false, false, BFLOAT16"
     })
     void gatedMatchesFloat64Oracle(
             int rows,
