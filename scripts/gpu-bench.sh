@@ -3,6 +3,7 @@
 # filled (MAMBADJL_GPU_DIR, default .gpu), then, where Nsight Compute is installed, one decoding
 # step of each model at 2 layers under ncu (kernel names and device times, one CSV per model).
 # Results go to $OUT: gpu-model.json (the figures), gpu-model.log, ncu-<model>.csv.
+# MAMBADJL_NCU_CACHE=none keeps the caches warm between kernels (ncu flushes them by default).
 # The device tool sends the session's checkout, not a worktree: copy this script into the carried
 # folder and call it from there, e.g. bash .gpu-bench/gpu-bench.sh with MAMBADJL_GPU_DIR=.gpu-bench.
 set -uo pipefail
@@ -25,7 +26,8 @@ timeout "${MAMBADJL_BENCH_TIMEOUT:-300}" "$JAVA" -Xmx8g -Dai.djl.offline=true -c
 status=${PIPESTATUS[0]}
 if command -v ncu >/dev/null && [[ "${MAMBADJL_NCU:-1}" == 1 ]]; then
   for m in ${MAMBADJL_NCU_MODELS:-mamba2-2.7b mamba-2.8b codestral-7b bamba-9b}; do
-    timeout 50 ncu --profile-from-start off --clock-control none --metrics gpu__time_duration.sum \
+    timeout 50 ncu --profile-from-start off --clock-control none --cache-control "${MAMBADJL_NCU_CACHE:-all}" \
+      --metrics gpu__time_duration.sum \
       --csv --page raw --log-file "$OUT/ncu-$m.csv" \
       "$JAVA" -Xmx4g -Dai.djl.offline=true -cp "$cp" $MAIN --profile --models "$m" \
       --out "/tmp/profile-$m.json" >"/tmp/profile-$m.log" 2>&1
