@@ -5,7 +5,8 @@
 # the JUnit console launcher. DJL's tokenizers jar (18 MB) is left out unless
 # MAMBADJL_GPU_EXCLUDE names other artifacts (for example MAMBADJL_GPU_EXCLUDE=none); in its
 # place goes a copy stripped to the linux-x86_64 native library (5 MB), so that the command
-# line's tests, which tokenize text, run there too.
+# line's tests, which tokenize text, run there too. MAMBADJL_GPU_NO_JMH=1 leaves out what only
+# JMH's runner needs (commons-math3, jopt-simple): the tests and GpuModelBenchmark run without it.
 # Then call the device tool with carry [".gpu"] and the command
 #   bash scripts/gpu-run.sh
 #
@@ -22,7 +23,7 @@ rm -rf "$out/classes" "$out/lib"
 mkdir -p "$out/classes" "$out/lib"
 ./mvnw -B -q -ntp package -DskipTests -Dnative.cuda=ON -Dspotless.check.skip=true
 ./mvnw -B -q -ntp dependency:copy-dependencies -DincludeScope=test \
-  -DexcludeArtifactIds="pytorch-native-cpu,pytorch-engine,pytorch-jni,${MAMBADJL_GPU_EXCLUDE:-tokenizers}" \
+  -DexcludeArtifactIds="pytorch-native-cpu,pytorch-engine,pytorch-jni,${MAMBADJL_GPU_EXCLUDE:-tokenizers}${MAMBADJL_GPU_NO_JMH:+,commons-math3,jopt-simple}" \
   -DexcludeGroupIds=io.github.mambadjl -DoutputDirectory="$out/lib"
 ./mvnw -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
   -DoutputDirectory="$out/lib" -N
@@ -39,6 +40,8 @@ for m in native-ops api engine-mamba model-zoo examples jmh; do
     fi
   done
 done
+# The native libraries travel without their symbol tables (the tree that travels is at most 64 MiB).
+strip --strip-unneeded "$out"/classes/native-ops/classes/linux-x86-64/*.so 2>/dev/null || true
 # The console launcher carries its own JUnit; the benchmarks run from the class path (jmh's
 # classes hold the generated BenchmarkList), which keeps the carried tree under 64 MiB.
 rm -f "$out"/lib/junit-jupiter*.jar "$out"/lib/junit-platform-commons*.jar \

@@ -290,7 +290,8 @@ void pool_free(cudaStream_t stream, void *ptr);
 /**
  * The product of 1 to 4 rows a [m, k] (unit column stride) by the transposed view of a weight
  * [n, k] (b with unit row stride) into out [m, n], as a GEMV that reads each weight row once;
- * returns false, queuing nothing, when the operands do not fit it (then use cuBLASLt).
+ * the rows of both must start on 16 bytes and hold whole 16-byte vectors. Returns false,
+ * queuing nothing, when the operands do not fit it (then use cuBLASLt).
  */
 bool try_gemv(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               const void *a, int64_t a_row_stride, int64_t a_col_stride, const void *b,

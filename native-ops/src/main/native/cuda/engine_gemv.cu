@@ -1,6 +1,6 @@
 // Engine ops (CUDA): the product of a few rows by a transposed weight (decoding's linears), as a
-// bandwidth-bound GEMV that reads each weight row once with 16-byte loads, one warp per output
-// column; mops_cuda_matmul uses it where it applies and cuBLASLt elsewhere.
+// bandwidth-bound GEMV that reads each weight row once with 16-byte loads, one to eight warps per
+// output column; mops_cuda_matmul uses it where it applies and cuBLASLt elsewhere.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -17,7 +17,7 @@ namespace {
 constexpr int kGemvThreads = 256;
 constexpr int kGemvWarps = kGemvThreads / 32;
 constexpr int kMaxRows = 4;
-constexpr int64_t kMaxSharedBytes = 48 * 1024;
+constexpr int64_t kTargetBlocks = 4096;
 
 __device__ __forceinline__ float as_float(float v) {
     return v;
@@ -30,38 +30,40 @@ __device__ __forceinline__ float as_float(f16 v) {
 }
 
 /**
- * out[r, j] = sum_i a[r, i] * w[j, i] for r < M: the rows of a are staged in shared memory, each
- * warp takes output columns j in turn and reads the weight row j once, 16 bytes per lane and
- * load, accumulating in float32.
+ * out[r, j] = sum_i a[r, i] * w[j, i] for r < M. A block of 8 warps takes 8 / SPLIT output
+ * columns j; the SPLIT warps of a column each read one slice of the weight row j (16 bytes per
+ * lane and load) and of the rows of a (from the caches: they are small and every block reads
+ * them), accumulating in float32; the slices' sums are added in shared memory. SPLIT grows as
+ * the columns get fewer, so that even a narrow product gives the GPU thousands of short blocks.
  */
-template <typename T, int M>
+template <typename T, int M, int SPLIT>
 __global__ void __launch_bounds__(kGemvThreads)
     gemv_kernel(int64_t n, int64_t k, const T *a, int64_t lda, const T *w, int64_t ldw, T *out) {
-    extern __shared__ __align__(16) unsigned char staged[];
-    T *xs = reinterpret_cast<T *>(staged);
-    for (int64_t i = threadIdx.x; i < M * k; i += kGemvThreads) {
-        const int64_t r = i / k;
-        xs[i] = a[r * lda + (i - r * k)];
-    }
-    __syncthreads();
     constexpr int kVec = 16 / sizeof(T);
+    constexpr int kCols = kGemvWarps / SPLIT;
+    __shared__ float partial[kGemvWarps][M];
     const int warp = threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
-    for (int64_t j = static_cast<int64_t>(blockIdx.x) * kGemvWarps + warp; j < n;
-         j += static_cast<int64_t>(gridDim.x) * kGemvWarps) {
-        const T *wr = w + j * ldw;
-        float acc[M];
+    const int slice = warp % SPLIT;
+    const int64_t j = static_cast<int64_t>(blockIdx.x) * kCols + warp / SPLIT;
+    float acc[M];
 #pragma unroll
-        for (int r = 0; r < M; ++r) {
-            acc[r] = 0.0f;
-        }
+    for (int r = 0; r < M; ++r) {
+        acc[r] = 0.0f;
+    }
+    if (j < n) {
+        const int64_t vectors = k / kVec;
+        const int64_t per = (vectors + SPLIT - 1) / SPLIT;
+        const int64_t begin = slice * per;
+        const int64_t end = begin + per < vectors ? begin + per : vectors;
+        const uint4 *wr = reinterpret_cast<const uint4 *>(w + j * ldw);
 #pragma unroll 4
-        for (int64_t i = static_cast<int64_t>(lane) * kVec; i < k; i += 32 * kVec) {
-            const uint4 wv = __ldg(reinterpret_cast<const uint4 *>(wr + i));
+        for (int64_t v = begin + lane; v < end; v += 32) {
+            const uint4 wv = __ldg(wr + v);
             const T *wt = reinterpret_cast<const T *>(&wv);
 #pragma unroll
             for (int r = 0; r < M; ++r) {
-                const uint4 xv = *reinterpret_cast<const uint4 *>(xs + r * k + i);
+                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
                 const T *xt = reinterpret_cast<const T *>(&xv);
 #pragma unroll
                 for (int e = 0; e < kVec; ++e) {
@@ -69,29 +71,81 @@ __global__ void __launch_bounds__(kGemvThreads)
                 }
             }
         }
+    }
 #pragma unroll
-        for (int r = 0; r < M; ++r) {
-            float v = acc[r];
-            for (int off = 16; off > 0; off /= 2) {
-                v += __shfl_xor_sync(0xffffffffu, v, off);
+    for (int r = 0; r < M; ++r) {
+        for (int off = 16; off > 0; off /= 2) {
+            acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], off);
+        }
+    }
+    if constexpr (SPLIT == 1) {
+        if (lane == 0 && j < n) {
+#pragma unroll
+            for (int r = 0; r < M; ++r) {
+                out[r * n + j] = from_float<T>(acc[r]);
             }
-            if (lane == 0) {
-                out[r * n + j] = from_float<T>(v);
+        }
+    } else {
+        if (lane == 0) {
+#pragma unroll
+            for (int r = 0; r < M; ++r) {
+                partial[warp][r] = acc[r];
             }
+        }
+        __syncthreads();
+        if (slice == 0 && lane < M && j < n) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int q = 0; q < SPLIT; ++q) {
+                sum += partial[warp + q][lane];
+            }
+            out[lane * n + j] = from_float<T>(sum);
         }
     }
 }
 
-template <typename T, int M>
+template <typename T, int M, int SPLIT>
 void launch_gemv(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t lda, const void *w,
                  int64_t ldw, void *out) {
-    const int64_t blocks = (n + kGemvWarps - 1) / kGemvWarps;
-    const unsigned grid = static_cast<unsigned>(blocks < 65535 * 8 ? blocks : 65535 * 8);
-    const size_t shared = static_cast<size_t>(M * k) * sizeof(T);
-    gemv_kernel<T, M><<<grid, kGemvThreads, shared, s>>>(n, k, static_cast<const T *>(a), lda,
-                                                         static_cast<const T *>(w), ldw,
-                                                         static_cast<T *>(out));
+    constexpr int64_t cols = kGemvWarps / SPLIT;
+    const int64_t blocks = (n + cols - 1) / cols;
+    gemv_kernel<T, M, SPLIT><<<static_cast<unsigned>(blocks), kGemvThreads, 0, s>>>(
+        n, k, static_cast<const T *>(a), lda, static_cast<const T *>(w), ldw,
+        static_cast<T *>(out));
     MOPS_CUDA_CHECK_LAUNCH("gemv_kernel");
+}
+
+/**
+ * The warps per column: enough columns per block while the columns are many (about 4096 blocks
+ * or more), more warps per column as they get fewer, at most one per 32 vectors of a row.
+ */
+int64_t split_for(int64_t n, int64_t vectors) {
+    int64_t split = 1;
+    while (split < kGemvWarps && n * split < kTargetBlocks * kGemvWarps &&
+           vectors >= 2 * 32 * split) {
+        split *= 2;
+    }
+    return split;
+}
+
+template <typename T, int M>
+void dispatch_split(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t lda,
+                    const void *w, int64_t ldw, void *out) {
+    constexpr int kVec = 16 / sizeof(T);
+    switch (split_for(n, k / kVec)) {
+    case 1:
+        launch_gemv<T, M, 1>(s, n, k, a, lda, w, ldw, out);
+        break;
+    case 2:
+        launch_gemv<T, M, 2>(s, n, k, a, lda, w, ldw, out);
+        break;
+    case 4:
+        launch_gemv<T, M, 4>(s, n, k, a, lda, w, ldw, out);
+        break;
+    default:
+        launch_gemv<T, M, 8>(s, n, k, a, lda, w, ldw, out);
+        break;
+    }
 }
 
 template <typename T>
@@ -99,16 +153,16 @@ void dispatch_rows(cudaStream_t s, int64_t m, int64_t n, int64_t k, const void *
                    const void *w, int64_t ldw, void *out) {
     switch (m) {
     case 1:
-        launch_gemv<T, 1>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 1>(s, n, k, a, lda, w, ldw, out);
         break;
     case 2:
-        launch_gemv<T, 2>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 2>(s, n, k, a, lda, w, ldw, out);
         break;
     case 3:
-        launch_gemv<T, 3>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 3>(s, n, k, a, lda, w, ldw, out);
         break;
     default:
-        launch_gemv<T, 4>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 4>(s, n, k, a, lda, w, ldw, out);
         break;
     }
 }
@@ -123,11 +177,12 @@ bool try_gemv(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n
               const void *a, int64_t a_row_stride, int64_t a_col_stride, const void *b,
               int64_t b_row_stride, int64_t b_col_stride, void *out) {
     const int elem = dtype == MOPS_F32 ? 4 : (dtype == MOPS_F16 || dtype == MOPS_BF16) ? 2 : 0;
-    // a: m rows of k contiguous values; b: the transposed view of a [n, k] weight (b[i, j] at
-    // w[j * ldw + i]), whose rows start on 16 bytes and hold whole 16-byte vectors
+    // a: m rows of k contiguous values and b: the transposed view of a [n, k] weight (b[i, j] at
+    // w[j * ldw + i]), every row of both starting on 16 bytes and holding whole 16-byte vectors
     if (elem == 0 || batch != 1 || m < 1 || m > kMaxRows || a_col_stride != 1 ||
         b_row_stride != 1 || b_col_stride < k || (k * elem) % 16 != 0 ||
-        (b_col_stride * elem) % 16 != 0 || !aligned16(b) || m * k * elem > kMaxSharedBytes) {
+        (b_col_stride * elem) % 16 != 0 || !aligned16(b) || (a_row_stride * elem) % 16 != 0 ||
+        !aligned16(a) || n >= (int64_t{1} << 31) / kGemvWarps * kGemvWarps) {
         return false;
     }
     switch (dtype) {

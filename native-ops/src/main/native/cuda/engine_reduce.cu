@@ -1,7 +1,8 @@
 // Engine ops (CUDA): reductions, softmax and cumulative sum over the middle axis of a contiguous
 // [outer, n, inner] array. A row (one (outer, inner) pair) is reduced by a whole block when
-// inner == 1 (the reduced elements are contiguous) and by one thread otherwise (neighbouring
-// threads then read neighbouring elements).
+// inner == 1 (the reduced elements are contiguous; a few long rows by several blocks and a fold
+// of their partials) and by one thread otherwise (neighbouring threads then read neighbouring
+// elements).
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -131,6 +132,79 @@ __global__ void reduce_rows_block(int32_t op, const T *x, int64_t rows, int64_t 
     }
 }
 
+/** Rows at most, and elements per block at least, for which a row is split over blocks. */
+constexpr int64_t kSplitMaxRows = 64;
+constexpr int64_t kSplitChunk = 2048;
+constexpr int64_t kSplitMaxParts = 128;
+
+/**
+ * First pass of a long row split over blocks (few rows, as the last position's logits of
+ * decoding are): block (part, row) reduces its chunk of the row to one partial.
+ */
+template <typename T>
+__global__ void reduce_rows_part(int32_t op, const T *x, int64_t n, int64_t chunk, double *pacc,
+                                 Best *pbest) {
+    __shared__ double dscratch[kThreads / 32];
+    __shared__ Best bscratch[kThreads / 32];
+    const bool accumulate = op == MOPS_RED_SUM || op == MOPS_RED_MEAN || op == MOPS_RED_PROD;
+    const bool want_max = op == MOPS_RED_MAX || op == MOPS_RED_ARGMAX;
+    const int64_t row = blockIdx.y;
+    const int64_t begin = blockIdx.x * chunk;
+    const int64_t end = begin + chunk < n ? begin + chunk : n;
+    const T *p = x + row * n;
+    double acc = op == MOPS_RED_PROD ? 1.0 : 0.0;
+    Best best{0.0, -1};
+    for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+        const double v = load_double(p[i]);
+        if (accumulate) {
+            acc = combine(op, acc, v);
+        } else {
+            best = best.i < 0 ? Best{v, i} : better(best, Best{v, i}, want_max);
+        }
+    }
+    const int64_t slot = row * gridDim.x + blockIdx.x;
+    if (accumulate) {
+        acc = block_reduce<double>(
+            acc, [op](double a, double b) { return combine(op, a, b); }, dscratch);
+        if (threadIdx.x == 0) {
+            pacc[slot] = acc;
+        }
+    } else {
+        best = block_reduce<Best>(
+            best,
+            [want_max](Best a, Best b) {
+                return a.i < 0 ? b : (b.i < 0 ? a : better(a, b, want_max));
+            },
+            bscratch);
+        if (threadIdx.x == 0) {
+            pbest[slot] = best;
+        }
+    }
+}
+
+/** Second pass: one thread per row folds its partials in order and writes the result. */
+template <typename T>
+__global__ void reduce_rows_parts(int32_t op, const T *x, int64_t rows, int64_t n, int64_t parts,
+                                  const double *pacc, const Best *pbest, void *out) {
+    const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (row >= rows) {
+        return;
+    }
+    const bool accumulate = op == MOPS_RED_SUM || op == MOPS_RED_MEAN || op == MOPS_RED_PROD;
+    const bool want_max = op == MOPS_RED_MAX || op == MOPS_RED_ARGMAX;
+    double acc = op == MOPS_RED_PROD ? 1.0 : 0.0;
+    Best best{0.0, -1};
+    for (int64_t q = 0; q < parts; ++q) {
+        if (accumulate) {
+            acc = combine(op, acc, pacc[row * parts + q]);
+        } else {
+            const Best b = pbest[row * parts + q];
+            best = best.i < 0 ? b : (b.i < 0 ? best : better(best, b, want_max));
+        }
+    }
+    write_result<T>(op, x + row * n, 1, acc, best, n, out, row);
+}
+
 template <typename T>
 __global__ void reduce_rows_thread(int32_t op, const T *x, int64_t outer, int64_t n, int64_t inner,
                                    void *out) {
@@ -246,7 +320,24 @@ extern "C" MOPS_API int32_t mops_cuda_reduce(void *stream, int32_t op, int32_t d
             }
             cudaStream_t s = mops::ce::bind(stream);
             const T *p = static_cast<const T *>(x);
-            if (inner == 1) {
+            if (inner == 1 && rows <= mops::ce::kSplitMaxRows &&
+                n >= 2 * mops::ce::kSplitChunk) {
+                // few long rows: split each over blocks, then fold the partials
+                int64_t parts = (n + mops::ce::kSplitChunk - 1) / mops::ce::kSplitChunk;
+                parts = parts < mops::ce::kSplitMaxParts ? parts : mops::ce::kSplitMaxParts;
+                const int64_t chunk = (n + parts - 1) / parts;
+                mops::ce::PoolBuffer acc(s, rows * parts * static_cast<int64_t>(sizeof(double)));
+                mops::ce::PoolBuffer best(
+                    s, rows * parts * static_cast<int64_t>(sizeof(mops::ce::Best)));
+                const dim3 grid(static_cast<unsigned>(parts), static_cast<unsigned>(rows));
+                mops::ce::reduce_rows_part<T><<<grid, mops::ce::kThreads, 0, s>>>(
+                    op, p, n, chunk, static_cast<double *>(acc.get()),
+                    static_cast<mops::ce::Best *>(best.get()));
+                MOPS_CUDA_CHECK_LAUNCH("reduce_rows_part");
+                mops::ce::reduce_rows_parts<T><<<1, 64, 0, s>>>(
+                    op, p, rows, n, parts, static_cast<const double *>(acc.get()),
+                    static_cast<const mops::ce::Best *>(best.get()), out);
+            } else if (inner == 1) {
                 mops::ce::reduce_rows_block<T>
                     <<<mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s>>>(op, p, rows, n,
                                                                                   out);

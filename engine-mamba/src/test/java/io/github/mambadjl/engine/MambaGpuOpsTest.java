@@ -197,6 +197,22 @@ class MambaGpuOpsTest {
             unary(a, NDArray::argMax, 0);
             NDArray[] small = e.uniform(0.9f, 1.1f, t, 3, 7);
             unary(small, x -> x.prod(new int[] {1}), tol);
+            // few long rows (decoding's last logits) are split over blocks, then folded
+            NDArray[] vocab = e.uniform(-1, 1, t, 2, 50280);
+            unary(vocab, x -> x.argMax(-1), 0);
+            unary(vocab, x -> x.argMin(1), 0);
+            unary(vocab, x -> x.max(new int[] {1}), 0);
+            unary(vocab, x -> x.sum(new int[] {1}), Math.max(tol, 1e-5));
+            unary(vocab, x -> x.mean(new int[] {1}), tol);
+            // ties across the split: the first of equal maxima wins, as on the CPU
+            float[] tied = new float[3 * 9000];
+            tied[2 * 9000 + 8500] = 5;
+            tied[2 * 9000 + 100] = 5;
+            tied[8999] = 1;
+            NDArray tiedCpu = e.cpu.create(tied, new Shape(3, 9000)).toType(t, false);
+            NDArray[] ties = {tiedCpu, e.onGpu(tiedCpu)};
+            unary(ties, x -> x.argMax(-1), 0);
+            unary(ties, x -> x.argMin(-1), 0);
         }
     }
 
@@ -306,26 +322,74 @@ class MambaGpuOpsTest {
 
     @Test
     void productsOfFewRowsByATransposedWeight() {
-        // decoding's linears: 1 to 4 rows by a transposed weight whose rows are whole 16-byte
-        // vectors take the GEMV path; 5 rows and an unaligned k go to cuBLASLt; all as the CPU
+        // decoding's linears: 1 to 4 rows by a transposed weight, rows aligned to 16 bytes, take
+        // the GEMV path (one to eight warps per output); 5 rows or an unaligned operand go to
+        // cuBLASLt. Each result is within one rounding of its type of the float64 product (the
+        // CPU's blocked float16 GEMM rounds its partial sums, so it is not the reference here)
         for (DataType t : FLOATS) {
-            double tol = t == DataType.FLOAT32 ? 1e-4 : 2 * ulps(t);
             for (int rows = 1; rows <= 5; rows++) {
                 for (int k : new int[] {8, 64, 2560}) {
-                    NDArray[] x = e.uniform(-1, 1, t, rows, k);
-                    NDArray[] w = e.uniform(-1, 1, t, 257, k);
-                    binary(x, w, (p, q) -> p.matMul(q.transpose()), tol);
+                    for (int n : new int[] {1, 257, 5000}) {
+                        NDArray[] x = e.uniform(-1, 1, t, rows, k);
+                        NDArray[] w = e.uniform(-1, 1, t, n, k);
+                        closeToFloat64(x[0], w[0], x[1].matMul(w[1].transpose()));
+                    }
                 }
             }
             NDArray[] w = e.uniform(-1, 1, t, 31, 64);
-            // rows with a stride (a slice of a wider projection), and a batch of one in 3-D
+            // rows with a stride (a slice of a wider projection), aligned or not; a 3-D step
             NDArray[] wide = e.uniform(-1, 1, t, 3, 200);
-            binary(wide, w, (p, q) -> p.get(":, 8:72").matMul(q.transpose()), tol);
+            for (String cols : new String[] {":, 8:72", ":, 3:67"}) {
+                closeToFloat64(wide[0].get(cols), w[0], wide[1].get(cols).matMul(w[1].transpose()));
+            }
             NDArray[] step = e.uniform(-1, 1, t, 1, 1, 64);
-            binary(step, w, (p, q) -> p.matMul(q.transpose()), tol);
+            closeToFloat64(
+                    step[0].reshape(1, 64), w[0], step[1].matMul(w[1].transpose()).reshape(1, 31));
             NDArray[] odd = e.uniform(-1, 1, t, 2, 12);
             NDArray[] oddWeight = e.uniform(-1, 1, t, 9, 12);
-            binary(odd, oddWeight, (p, q) -> p.matMul(q.transpose()), tol);
+            closeToFloat64(odd[0], oddWeight[0], odd[1].matMul(oddWeight[1].transpose()));
+        }
+    }
+
+    /** x [m, k] and w [n, k] on the CPU, gpu = x w^T computed on the GPU. */
+    private static void closeToFloat64(NDArray x, NDArray w, NDArray gpu) {
+        DataType t = x.getDataType();
+        assertEquals(t, gpu.getDataType());
+        int m = (int) x.getShape().get(0);
+        int k = (int) x.getShape().get(1);
+        int n = (int) w.getShape().get(0);
+        float[] xs = x.toType(DataType.FLOAT32, false).toFloatArray();
+        float[] ws = w.toType(DataType.FLOAT32, false).toFloatArray();
+        float[] got = gpu.toType(DataType.FLOAT32, false).toFloatArray();
+        double tol = t == DataType.FLOAT32 ? 1e-5 : ulps(t);
+        for (int r = 0; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int i = 0; i < k; i++) {
+                    sum += (double) xs[r * k + i] * ws[j * k + i];
+                }
+                double g = got[r * n + j];
+                if (Math.abs(g - sum) > tol * Math.max(1, Math.abs(sum))) {
+                    throw new AssertionError(
+                            t
+                                    + " ["
+                                    + m
+                                    + ", "
+                                    + k
+                                    + "] x ["
+                                    + n
+                                    + ", "
+                                    + k
+                                    + "]^T at ("
+                                    + r
+                                    + ", "
+                                    + j
+                                    + "): float64 "
+                                    + sum
+                                    + " but GPU "
+                                    + g);
+                }
+            }
         }
     }
 
