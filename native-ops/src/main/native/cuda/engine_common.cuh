@@ -288,14 +288,17 @@ void *pool_alloc(cudaStream_t stream, int64_t bytes);
 void pool_free(cudaStream_t stream, void *ptr);
 
 /**
- * The product of 1 to 4 rows a [m, k] (unit column stride) by the transposed view of a weight
- * [n, k] (b with unit row stride) into out [m, n], as a GEMV that reads each weight row once;
- * the rows of both must start on 16 bytes and hold whole 16-byte vectors. Returns false,
- * queuing nothing, when the operands do not fit it (then use cuBLASLt).
+ * Whether the product of 1 to 4 rows a [m, k] (unit column stride) by the transposed view of a
+ * weight [n, k] (b with unit row stride) fits the GEMV of run_gemv: the rows of both start on 16
+ * bytes and hold whole 16-byte vectors.
  */
-bool try_gemv(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t a_row_stride, int64_t a_col_stride, const void *b,
-              int64_t b_row_stride, int64_t b_col_stride, void *out);
+bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t a_row_stride, int64_t a_col_stride, const void *b, int64_t b_row_stride,
+                  int64_t b_col_stride);
+
+/** Queues out [m, n] = a b for operands that gemv_applies to (b's column stride = ldw). */
+void run_gemv(cudaStream_t s, int32_t dtype, int64_t m, int64_t n, int64_t k, const void *a,
+              int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out);
 
 /** Whether work queued on `stream` is being recorded into a graph (stream capture). */
 bool is_recording(cudaStream_t stream);

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -46,6 +47,10 @@ constexpr int kDescTransB = 4;          // CUBLASLT_MATMUL_DESC_TRANSB
 constexpr int kLayoutBatchCount = 5;    // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT (int32)
 constexpr int kLayoutBatchOffset = 6;   // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET (int64)
 constexpr int kPrefMaxWorkspace = 1;    // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES (uint64)
+constexpr int kPrefReductionMask = 3;   // CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK (uint32)
+// CUBLASLT_REDUCTION_SCHEME_INPLACE | _COMPUTE_TYPE: split-K partial sums stay in float32 (the
+// OUTPUT_TYPE scheme rounds them to float16/bfloat16 first)
+constexpr uint32_t kReductionInComputeType = 0x3;
 constexpr int kPrefAlignA = 5;          // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES (uint32)
 constexpr int kPrefAlignB = 6;
 constexpr int kPrefAlignC = 7;
@@ -291,6 +296,10 @@ bool try_matmul(CublasLt &lt, cudaStream_t s, int32_t dtype, int64_t batch, int6
     const uint64_t workspace = kWorkspaceBytes;
     lt_check(lt, lt.pref_set(d.pref, kPrefMaxWorkspace, &workspace, sizeof workspace),
              "set MAX_WORKSPACE_BYTES");
+    lt_check(lt,
+             lt.pref_set(d.pref, kPrefReductionMask, &kReductionInComputeType,
+                         sizeof kReductionInComputeType),
+             "set REDUCTION_SCHEME_MASK");
     const uint32_t align_x = alignment_of(b);
     const uint32_t align_y = alignment_of(a);
     const uint32_t align_d = alignment_of(out);
@@ -356,6 +365,123 @@ extern "C" MOPS_API int32_t mops_cuda_gemm_load(void) {
     return mops::guarded("cuda_gemm_load", [&] { mops::ce::load_lt(); });
 }
 
+namespace mops {
+namespace ce {
+namespace {
+
+/** The cuBLASLt product of mops_cuda_matmul (operands packed when cuBLASLt cannot read them). */
+void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
+                   const void *a, int64_t a_batch_stride, int64_t a_row_stride,
+                   int64_t a_col_stride, const void *b, int64_t b_batch_stride,
+                   int64_t b_row_stride, int64_t b_col_stride, void *out, bool tf32) {
+    const int elem = dtype_bytes(dtype);
+    CublasLt &lt = load_lt();
+    // A-side operand: (A)^T as k x m; B-side: (B)^T as n x k.
+    Operand ao = transposed_operand(m, k, a_row_stride, a_col_stride);
+    Operand bo = transposed_operand(k, n, b_row_stride, b_col_stride);
+    if (ao.ok && bo.ok && a_batch_stride >= 0 && b_batch_stride >= 0 &&
+        try_matmul(lt, s, dtype, batch, m, n, k, a, a_batch_stride, ao, b, b_batch_stride, bo,
+                   out, tf32)) {
+        return;
+    }
+    // Strides cuBLASLt cannot read (or no algorithm for them): pack both operands.
+    PoolBuffer pa(s, batch * m * k * elem);
+    PoolBuffer pb(s, batch * k * n * elem);
+    pack(s, dtype, batch, m, k, a, a_batch_stride, a_row_stride, a_col_stride, pa.get());
+    pack(s, dtype, batch, k, n, b, b_batch_stride, b_row_stride, b_col_stride, pb.get());
+    ao = transposed_operand(m, k, k, 1);
+    bo = transposed_operand(k, n, n, 1);
+    if (!try_matmul(lt, s, dtype, batch, m, n, k, pa.get(), m * k, ao, pb.get(), k * n, bo, out,
+                    tf32)) {
+        throw mops::Error(MOPS_ERR_UNSUPPORTED,
+                          "cuBLASLt found no algorithm for batch " + std::to_string(batch) +
+                              ", m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " +
+                              std::to_string(k));
+    }
+}
+
+/** A product shape that both the GEMV and cuBLASLt serve, and the faster of them, measured. */
+using GemvKey = std::tuple<int, int32_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+
+struct GemvChoices {
+    std::mutex mutex;
+    std::map<GemvKey, bool> faster;
+};
+
+GemvChoices &gemv_choices() {
+    static GemvChoices *c = new GemvChoices();
+    return *c;
+}
+
+/** MOPS_GEMV_MEASURE, MOPS_GEMV_ALWAYS or MOPS_GEMV_NEVER (mops_cuda_gemv_mode). */
+std::atomic<int32_t> gemv_mode{MOPS_GEMV_MEASURE};
+
+/** Milliseconds of `reps` runs of `run` on the stream (synchronises the stream). */
+template <typename F> float time_runs(cudaStream_t s, int reps, F run) {
+    cudaEvent_t start = nullptr;
+    cudaEvent_t stop = nullptr;
+    MOPS_CUDA_CHECK(cudaEventCreate(&start));
+    cudaError_t err = cudaEventCreate(&stop);
+    if (err != cudaSuccess) {
+        cudaEventDestroy(start);
+        MOPS_CUDA_CHECK(err);
+    }
+    float ms = 0.0f;
+    try {
+        MOPS_CUDA_CHECK(cudaEventRecord(start, s));
+        for (int i = 0; i < reps; ++i) {
+            run();
+        }
+        MOPS_CUDA_CHECK(cudaEventRecord(stop, s));
+        MOPS_CUDA_CHECK(cudaEventSynchronize(stop));
+        MOPS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    } catch (...) {
+        cudaEventDestroy(start);
+        cudaEventDestroy(stop);
+        throw;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return ms;
+}
+
+/**
+ * Whether the GEMV is faster than cuBLASLt for this shape: measured on its first use (a few runs
+ * of each into `out`, which the caller then overwrites), remembered afterwards. While the stream
+ * records a graph nothing can be timed: an unmeasured shape takes the GEMV there.
+ */
+template <typename G, typename C>
+bool gemv_is_faster(cudaStream_t s, const GemvKey &key, G gemv, C cublas) {
+    const int32_t mode = gemv_mode.load();
+    if (mode != MOPS_GEMV_MEASURE) {
+        return mode == MOPS_GEMV_ALWAYS;
+    }
+    GemvChoices &c = gemv_choices();
+    {
+        std::lock_guard<std::mutex> lock(c.mutex);
+        auto it = c.faster.find(key);
+        if (it != c.faster.end()) {
+            return it->second;
+        }
+    }
+    if (is_recording(s)) {
+        return true;
+    }
+    constexpr int kReps = 5;
+    gemv();
+    cublas(); // warm both (cuBLASLt picks and caches its algorithm on the first call)
+    const float g = time_runs(s, kReps, gemv);
+    const float b = time_runs(s, kReps, cublas);
+    const bool faster = g <= b;
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.faster[key] = faster;
+    return faster;
+}
+
+} // namespace
+} // namespace ce
+} // namespace mops
+
 extern "C" MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_t batch, int64_t m,
                                              int64_t n, int64_t k, const void *a,
                                              int64_t a_batch_stride, int64_t a_row_stride,
@@ -382,33 +508,31 @@ extern "C" MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_
             MOPS_CUDA_CHECK(cudaMemsetAsync(out, 0, static_cast<size_t>(batch * m * n * elem), s));
             return;
         }
-        if (try_gemv(s, dtype, batch, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
-                     b_col_stride, out)) {
-            return;
-        }
-        CublasLt &lt = load_lt();
-        // A-side operand: (A)^T as k x m; B-side: (B)^T as n x k.
-        Operand ao = transposed_operand(m, k, a_row_stride, a_col_stride);
-        Operand bo = transposed_operand(k, n, b_row_stride, b_col_stride);
         const bool tf32 = allow_tf32 != 0;
-        if (ao.ok && bo.ok && a_batch_stride >= 0 && b_batch_stride >= 0 &&
-            try_matmul(lt, s, dtype, batch, m, n, k, a, a_batch_stride, ao, b, b_batch_stride, bo,
-                       out, tf32)) {
-            return;
+        auto cublas = [&] {
+            cublas_matmul(s, dtype, batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride,
+                          b, b_batch_stride, b_row_stride, b_col_stride, out, tf32);
+        };
+        if (!tf32 && gemv_applies(dtype, batch, m, n, k, a, a_row_stride, a_col_stride, b,
+                                  b_row_stride, b_col_stride)) {
+            auto gemv = [&] { run_gemv(s, dtype, m, n, k, a, a_row_stride, b, b_col_stride, out); };
+            int device = 0;
+            MOPS_CUDA_CHECK(cudaGetDevice(&device));
+            const GemvKey key{device, dtype, m, n, k, a_row_stride, b_col_stride};
+            if (gemv_is_faster(s, key, gemv, cublas)) {
+                gemv();
+                return;
+            }
         }
-        // Strides cuBLASLt cannot read (or no algorithm for them): pack both operands.
-        PoolBuffer pa(s, batch * m * k * elem);
-        PoolBuffer pb(s, batch * k * n * elem);
-        pack(s, dtype, batch, m, k, a, a_batch_stride, a_row_stride, a_col_stride, pa.get());
-        pack(s, dtype, batch, k, n, b, b_batch_stride, b_row_stride, b_col_stride, pb.get());
-        ao = transposed_operand(m, k, k, 1);
-        bo = transposed_operand(k, n, n, 1);
-        if (!try_matmul(lt, s, dtype, batch, m, n, k, pa.get(), m * k, ao, pb.get(), k * n, bo, out,
-                        tf32)) {
-            throw mops::Error(MOPS_ERR_UNSUPPORTED,
-                              "cuBLASLt found no algorithm for batch " + std::to_string(batch) +
-                                  ", m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " +
-                                  std::to_string(k));
-        }
+        cublas();
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode) {
+    return mops::guarded("cuda_gemv_mode", [&] {
+        mops::require(mode == MOPS_GEMV_MEASURE || mode == MOPS_GEMV_ALWAYS ||
+                          mode == MOPS_GEMV_NEVER,
+                      "unknown GEMV mode " + std::to_string(mode));
+        mops::ce::gemv_mode.store(mode);
     });
 }

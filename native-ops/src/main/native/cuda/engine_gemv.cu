@@ -173,18 +173,20 @@ bool aligned16(const void *p) {
 
 } // namespace
 
-bool try_gemv(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t a_row_stride, int64_t a_col_stride, const void *b,
-              int64_t b_row_stride, int64_t b_col_stride, void *out) {
+bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t a_row_stride, int64_t a_col_stride, const void *b, int64_t b_row_stride,
+                  int64_t b_col_stride) {
     const int elem = dtype == MOPS_F32 ? 4 : (dtype == MOPS_F16 || dtype == MOPS_BF16) ? 2 : 0;
     // a: m rows of k contiguous values and b: the transposed view of a [n, k] weight (b[i, j] at
     // w[j * ldw + i]), every row of both starting on 16 bytes and holding whole 16-byte vectors
-    if (elem == 0 || batch != 1 || m < 1 || m > kMaxRows || a_col_stride != 1 ||
-        b_row_stride != 1 || b_col_stride < k || (k * elem) % 16 != 0 ||
-        (b_col_stride * elem) % 16 != 0 || !aligned16(b) || (a_row_stride * elem) % 16 != 0 ||
-        !aligned16(a) || n >= (int64_t{1} << 31) / kGemvWarps * kGemvWarps) {
-        return false;
-    }
+    return elem != 0 && batch == 1 && m >= 1 && m <= kMaxRows && a_col_stride == 1 &&
+           b_row_stride == 1 && b_col_stride >= k && (k * elem) % 16 == 0 &&
+           (b_col_stride * elem) % 16 == 0 && aligned16(b) && (a_row_stride * elem) % 16 == 0 &&
+           aligned16(a) && n < (int64_t{1} << 31) / kGemvWarps * kGemvWarps;
+}
+
+void run_gemv(cudaStream_t s, int32_t dtype, int64_t m, int64_t n, int64_t k, const void *a,
+              int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out) {
     switch (dtype) {
     case MOPS_F32:
         dispatch_rows<float>(s, m, n, k, a, a_row_stride, b, b_col_stride, out);
@@ -196,7 +198,6 @@ bool try_gemv(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n
         dispatch_rows<bf16>(s, m, n, k, a, a_row_stride, b, b_col_stride, out);
         break;
     }
-    return true;
 }
 
 } // namespace ce

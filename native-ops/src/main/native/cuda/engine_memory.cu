@@ -274,6 +274,31 @@ extern "C" MOPS_API int32_t mops_cuda_engine_pool_stats(int32_t device, int64_t 
     });
 }
 
+extern "C" MOPS_API int32_t mops_cuda_engine_pool_high(int32_t device, int32_t reset,
+                                                      int64_t *pool_used_high,
+                                                      int64_t *graph_used_high) {
+    return mops::guarded("cuda_engine_pool_high", [&] {
+        mops::require(pool_used_high != nullptr && graph_used_high != nullptr,
+                      "an output pointer is NULL");
+        mops::ce::check_device(device);
+        MOPS_CUDA_CHECK(cudaSetDevice(device));
+        cudaMemPool_t pool = mops::ce::pool_of(device);
+        uint64_t pool_high = 0;
+        uint64_t graph_high = 0;
+        MOPS_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &pool_high));
+        MOPS_CUDA_CHECK(
+            cudaDeviceGetGraphMemAttribute(device, cudaGraphMemAttrUsedMemHigh, &graph_high));
+        *pool_used_high = static_cast<int64_t>(pool_high);
+        *graph_used_high = static_cast<int64_t>(graph_high);
+        if (reset) {
+            uint64_t zero = 0;
+            MOPS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+            MOPS_CUDA_CHECK(
+                cudaDeviceSetGraphMemAttribute(device, cudaGraphMemAttrUsedMemHigh, &zero));
+        }
+    });
+}
+
 extern "C" MOPS_API int32_t mops_cuda_engine_pool_trim(int32_t device, int64_t keep_bytes) {
     return mops::guarded("cuda_engine_pool_trim", [&] {
         mops::require(keep_bytes >= 0, "keep_bytes must not be negative");

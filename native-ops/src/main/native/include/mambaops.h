@@ -518,6 +518,14 @@ MOPS_API int32_t mops_cuda_engine_in_use(int32_t device, int64_t *bytes, int64_t
 MOPS_API int32_t mops_cuda_engine_pool_stats(int32_t device, int64_t *reserved, int64_t *used,
                                              int64_t *free_bytes, int64_t *total_bytes);
 
+/**
+ * The high-water marks of `device` since the last reset: bytes in use in the engine pool and in
+ * the memory of recorded graphs (cudaMemPoolAttrUsedMemHigh, cudaGraphMemAttrUsedMemHigh); with
+ * reset != 0 both restart from what is in use now.
+ */
+MOPS_API int32_t mops_cuda_engine_pool_high(int32_t device, int32_t reset, int64_t *pool_used_high,
+                                            int64_t *graph_used_high);
+
 /** Synchronises `device` and releases pooled memory above keep_bytes to the driver. */
 MOPS_API int32_t mops_cuda_engine_pool_trim(int32_t device, int64_t keep_bytes);
 
@@ -598,6 +606,15 @@ MOPS_API int32_t mops_cuda_topk(void *stream, int32_t dtype, const void *x, int6
                                 int64_t n, int64_t inner, int64_t k, int32_t largest, void *values,
                                 int64_t *indices);
 
+typedef enum {
+    MOPS_GEMV_MEASURE = 0, /* time the GEMV and cuBLASLt on a shape's first use, keep the faster */
+    MOPS_GEMV_ALWAYS = 1,  /* the GEMV wherever it applies (tests) */
+    MOPS_GEMV_NEVER = 2    /* cuBLASLt only */
+} mops_gemv_mode;
+
+/** Chooses how mops_cuda_matmul picks between its GEMV and cuBLASLt (process-wide). */
+MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode);
+
 /**
  * Loads cuBLASLt (dlopen of libcublasLt.so.13, then libcublasLt.so) if not loaded yet; returns
  * MOPS_ERR_UNSUPPORTED with the loader's messages when it cannot be found.
@@ -606,9 +623,12 @@ MOPS_API int32_t mops_cuda_gemm_load(void);
 
 /**
  * Same contract as mops_cpu_matmul, through cuBLASLt (bound at run time): float32 in full
- * float32 precision unless allow_tf32 != 0; float16/bfloat16 with float32 accumulation. Operands
- * with a unit row or column stride are read in place; others are first copied to a contiguous
- * buffer from the pool.
+ * float32 precision unless allow_tf32 != 0; float16/bfloat16 with float32 accumulation (split-K
+ * partial sums included). Operands with a unit row or column stride are read in place; others
+ * are first copied to a contiguous buffer from the pool. A product of 1 to 4 rows by a transposed
+ * weight (decoding's linears, 16-byte aligned rows) may run as the engine's own GEMV instead:
+ * by default whichever of the two was faster when the shape was first timed (outside a graph
+ * recording), see mops_cuda_gemv_mode.
  */
 MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_t batch, int64_t m, int64_t n,
                                   int64_t k, const void *a, int64_t a_batch_stride,

@@ -19,6 +19,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.NativeOpException;
 import io.github.mambadjl.nativeops.Status;
 import java.util.ArrayList;
@@ -322,10 +323,22 @@ class MambaGpuOpsTest {
 
     @Test
     void productsOfFewRowsByATransposedWeight() {
-        // decoding's linears: 1 to 4 rows by a transposed weight, rows aligned to 16 bytes, take
-        // the GEMV path (one to eight warps per output); 5 rows or an unaligned operand go to
+        // decoding's linears: 1 to 4 rows by a transposed weight, rows aligned to 16 bytes, may
+        // take the GEMV (one to eight warps per output); 5 rows or an unaligned operand go to
         // cuBLASLt. Each result is within one rounding of its type of the float64 product (the
-        // CPU's blocked float16 GEMM rounds its partial sums, so it is not the reference here)
+        // CPU's blocked float16 GEMM rounds its partial sums, so it is not the reference here),
+        // with the GEMV forced, with cuBLASLt forced, and with the measured choice
+        try {
+            for (CudaTensorOps.GemvMode mode : CudaTensorOps.GemvMode.values()) {
+                CudaTensorOps.setGemvMode(mode);
+                fewRowProducts();
+            }
+        } finally {
+            CudaTensorOps.setGemvMode(CudaTensorOps.GemvMode.MEASURE);
+        }
+    }
+
+    private void fewRowProducts() {
         for (DataType t : FLOATS) {
             for (int rows = 1; rows <= 5; rows++) {
                 for (int k : new int[] {8, 64, 2560}) {

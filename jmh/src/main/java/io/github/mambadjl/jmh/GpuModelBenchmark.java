@@ -235,6 +235,7 @@ public final class GpuModelBenchmark {
             if (opts.gpu) {
                 CudaTensorOps.trimPool(0, 0);
                 m.add("memory_after_build", memory());
+                CudaTensorOps.highWater(0, true);
             }
             m.add("decode_b1", decode(model, 1, opts.warmup, opts.steps));
             boolean recordable = model.config.family() != ModelFamily.BAMBA;
@@ -245,6 +246,11 @@ public final class GpuModelBenchmark {
                 // the pool keeps what it reserved (release threshold unlimited): its reservation
                 // now bounds the peak of the decoding steps from above
                 m.add("memory_after_decode_b1", memory());
+                // the most in use during the decoding steps (ordinary and recorded, with the
+                // recorded run's copy of the cache for its check): engine pool + graph memory
+                long[] high = CudaTensorOps.highWater(0, false);
+                m.addProperty("decode_b1_pool_used_high_bytes", high[0]);
+                m.addProperty("decode_b1_graph_used_high_bytes", high[1]);
             }
             if (name.equals("mamba-2.8b") || name.equals("codestral-7b")) {
                 int length = opts.prefillLength();
@@ -761,6 +767,13 @@ public final class GpuModelBenchmark {
                         after.get("device_used_bytes").getAsLong()
                                 - before.get("device_used_bytes").getAsLong();
                 s.addProperty("decode_b1_pool_peak_over_weights_bytes", reservedPeak - weights);
+                if (m.has("decode_b1_pool_used_high_bytes")) {
+                    s.addProperty(
+                            "decode_b1_peak_in_use_over_weights_bytes",
+                            m.get("decode_b1_pool_used_high_bytes").getAsLong()
+                                    + m.get("decode_b1_graph_used_high_bytes").getAsLong()
+                                    - weights);
+                }
                 s.addProperty("decode_b1_device_used_over_weights_bytes", deviceDelta - weights);
                 long state = m.get("state_bytes_per_sequence").getAsLong();
                 long total = after.get("device_total_bytes").getAsLong();

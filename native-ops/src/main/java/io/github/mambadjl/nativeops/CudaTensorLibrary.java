@@ -39,6 +39,11 @@ final class CudaTensorLibrary {
     static native int mops_cuda_engine_pool_stats(
             int device, long[] reserved, long[] used, long[] free, long[] total);
 
+    static native int mops_cuda_gemv_mode(int mode);
+
+    static native int mops_cuda_engine_pool_high(
+            int device, int reset, long[] poolUsedHigh, long[] graphUsedHigh);
+
     static native int mops_cuda_engine_pool_trim(int device, long keepBytes);
 
     static native int mops_cuda_graph_begin(long stream);

@@ -184,6 +184,44 @@ public final class CudaTensorOps {
         return new PoolStats(r[0], u[0], f[0], t[0]);
     }
 
+    /** How {@code matMul} on a GPU picks between the engine's GEMV and cuBLASLt. */
+    public enum GemvMode {
+        /** Time both on a shape's first use and keep the faster (the default). */
+        MEASURE,
+        /** The GEMV wherever it applies (1 to 4 rows by a transposed, aligned weight). */
+        ALWAYS,
+        /** cuBLASLt only. */
+        NEVER
+    }
+
+    /**
+     * Chooses, for the whole process, how {@code matMul} on a GPU picks between the engine's GEMV
+     * and cuBLASLt (tests force each path with it).
+     *
+     * @param mode the mode
+     */
+    public static void setGemvMode(GemvMode mode) {
+        check(CudaTensorLibrary.mops_cuda_gemv_mode(mode.ordinal()), "cuda_gemv_mode", "");
+    }
+
+    /**
+     * Returns the most device memory in use since the last reset: in the engine pool, and in the
+     * memory of recorded steps (CUDA graphs).
+     *
+     * @param device the device index
+     * @param reset whether to restart both marks from what is in use now
+     * @return {@code {poolUsedHighBytes, graphUsedHighBytes}} before any reset
+     */
+    public static long[] highWater(int device, boolean reset) {
+        long[] pool = new long[1];
+        long[] graph = new long[1];
+        check(
+                CudaTensorLibrary.mops_cuda_engine_pool_high(device, reset ? 1 : 0, pool, graph),
+                "cuda_engine_pool_high",
+                "");
+        return new long[] {pool[0], graph[0]};
+    }
+
     /**
      * Synchronises the device and releases pooled memory above {@code keepBytes} to the driver.
      *
