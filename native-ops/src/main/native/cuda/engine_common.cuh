@@ -296,9 +296,19 @@ bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
                   int64_t a_row_stride, int64_t a_col_stride, const void *b, int64_t b_row_stride,
                   int64_t b_col_stride);
 
-/** Queues out [m, n] = a b for operands that gemv_applies to (b's column stride = ldw). */
-void run_gemv(cudaStream_t s, int32_t dtype, int64_t m, int64_t n, int64_t k, const void *a,
-              int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out);
+/** The most warps per output column of the GEMV for rows of k values (1, 2, 4 or 8). */
+int gemv_max_split(int32_t dtype, int64_t k);
+
+/** The warps per output column that fill the GPU with short blocks for n columns. */
+int gemv_default_split(int32_t dtype, int64_t n, int64_t k);
+
+/**
+ * Queues out [m, n] = a b for operands that gemv_applies to (b's column stride = ldw), with
+ * `split` (1, 2, 4 or 8, at most gemv_max_split) warps per output column.
+ */
+void run_gemv(cudaStream_t s, int32_t dtype, int split, int64_t m, int64_t n, int64_t k,
+              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride,
+              void *out);
 
 /** Whether work queued on `stream` is being recorded into a graph (stream capture). */
 bool is_recording(cudaStream_t stream);

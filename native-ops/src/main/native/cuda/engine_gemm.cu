@@ -400,12 +400,13 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
     }
 }
 
-/** A product shape that both the GEMV and cuBLASLt serve, and the faster of them, measured. */
+/** A product shape that both the GEMV and cuBLASLt serve. */
 using GemvKey = std::tuple<int, int32_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
+/** For each measured shape: 0 for cuBLASLt, else the GEMV's warps per column. */
 struct GemvChoices {
     std::mutex mutex;
-    std::map<GemvKey, bool> faster;
+    std::map<GemvKey, int> best;
 };
 
 GemvChoices &gemv_choices() {
@@ -416,8 +417,14 @@ GemvChoices &gemv_choices() {
 /** MOPS_GEMV_MEASURE, MOPS_GEMV_ALWAYS or MOPS_GEMV_NEVER (mops_cuda_gemv_mode). */
 std::atomic<int32_t> gemv_mode{MOPS_GEMV_MEASURE};
 
-/** Milliseconds of `reps` runs of `run` on the stream (synchronises the stream). */
-template <typename F> float time_runs(cudaStream_t s, int reps, F run) {
+/** Bytes written between timed runs so that each starts with the weights out of the L2 cache. */
+constexpr int64_t kFlushBytes = int64_t{96} << 20;
+
+/**
+ * Milliseconds of `reps` runs of `run`, each after the L2 cache was filled with other data (a
+ * decoding step reads every weight once, from memory), timed with events (synchronises).
+ */
+template <typename F> float time_cold(cudaStream_t s, void *flush, int reps, F run) {
     cudaEvent_t start = nullptr;
     cudaEvent_t stop = nullptr;
     MOPS_CUDA_CHECK(cudaEventCreate(&start));
@@ -426,15 +433,18 @@ template <typename F> float time_runs(cudaStream_t s, int reps, F run) {
         cudaEventDestroy(start);
         MOPS_CUDA_CHECK(err);
     }
-    float ms = 0.0f;
+    float total = 0.0f;
     try {
-        MOPS_CUDA_CHECK(cudaEventRecord(start, s));
         for (int i = 0; i < reps; ++i) {
+            MOPS_CUDA_CHECK(cudaMemsetAsync(flush, i, static_cast<size_t>(kFlushBytes), s));
+            MOPS_CUDA_CHECK(cudaEventRecord(start, s));
             run();
+            MOPS_CUDA_CHECK(cudaEventRecord(stop, s));
+            MOPS_CUDA_CHECK(cudaEventSynchronize(stop));
+            float ms = 0.0f;
+            MOPS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+            total += ms;
         }
-        MOPS_CUDA_CHECK(cudaEventRecord(stop, s));
-        MOPS_CUDA_CHECK(cudaEventSynchronize(stop));
-        MOPS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
     } catch (...) {
         cudaEventDestroy(start);
         cudaEventDestroy(stop);
@@ -442,40 +452,51 @@ template <typename F> float time_runs(cudaStream_t s, int reps, F run) {
     }
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
-    return ms;
+    return total;
 }
 
 /**
- * Whether the GEMV is faster than cuBLASLt for this shape: measured on its first use (a few runs
- * of each into `out`, which the caller then overwrites), remembered afterwards. While the stream
- * records a graph nothing can be timed: an unmeasured shape takes the GEMV there.
+ * How to run this shape: 0 for cuBLASLt, else the GEMV's warps per column. Measured on the
+ * shape's first use (each candidate a few times into `out`, which the caller then overwrites) and
+ * remembered; while the stream records a graph nothing can be timed, and an unmeasured shape
+ * takes the GEMV with its default split there.
  */
 template <typename G, typename C>
-bool gemv_is_faster(cudaStream_t s, const GemvKey &key, G gemv, C cublas) {
+int choose_product(cudaStream_t s, const GemvKey &key, int32_t dtype, int64_t n, int64_t k,
+                   G gemv, C cublas) {
     const int32_t mode = gemv_mode.load();
-    if (mode != MOPS_GEMV_MEASURE) {
-        return mode == MOPS_GEMV_ALWAYS;
+    if (mode == MOPS_GEMV_NEVER) {
+        return 0;
+    }
+    if (mode == MOPS_GEMV_ALWAYS) {
+        return gemv_default_split(dtype, n, k);
     }
     GemvChoices &c = gemv_choices();
     {
         std::lock_guard<std::mutex> lock(c.mutex);
-        auto it = c.faster.find(key);
-        if (it != c.faster.end()) {
+        auto it = c.best.find(key);
+        if (it != c.best.end()) {
             return it->second;
         }
     }
     if (is_recording(s)) {
-        return true;
+        return gemv_default_split(dtype, n, k);
     }
-    constexpr int kReps = 5;
-    gemv();
-    cublas(); // warm both (cuBLASLt picks and caches its algorithm on the first call)
-    const float g = time_runs(s, kReps, gemv);
-    const float b = time_runs(s, kReps, cublas);
-    const bool faster = g <= b;
+    constexpr int kReps = 3;
+    PoolBuffer flush(s, kFlushBytes);
+    cublas(); // cuBLASLt picks and caches its algorithm on the first call
+    int best = 0;
+    float best_ms = time_cold(s, flush.get(), kReps, cublas);
+    for (int split = 1; split <= gemv_max_split(dtype, k); split *= 2) {
+        const float ms = time_cold(s, flush.get(), kReps, [&] { gemv(split); });
+        if (ms < best_ms) {
+            best_ms = ms;
+            best = split;
+        }
+    }
     std::lock_guard<std::mutex> lock(c.mutex);
-    c.faster[key] = faster;
-    return faster;
+    c.best[key] = best;
+    return best;
 }
 
 } // namespace
@@ -515,12 +536,15 @@ extern "C" MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_
         };
         if (!tf32 && gemv_applies(dtype, batch, m, n, k, a, a_row_stride, a_col_stride, b,
                                   b_row_stride, b_col_stride)) {
-            auto gemv = [&] { run_gemv(s, dtype, m, n, k, a, a_row_stride, b, b_col_stride, out); };
+            auto gemv = [&](int split) {
+                run_gemv(s, dtype, split, m, n, k, a, a_row_stride, b, b_col_stride, out);
+            };
             int device = 0;
             MOPS_CUDA_CHECK(cudaGetDevice(&device));
             const GemvKey key{device, dtype, m, n, k, a_row_stride, b_col_stride};
-            if (gemv_is_faster(s, key, gemv, cublas)) {
-                gemv();
+            const int split = choose_product(s, key, dtype, n, k, gemv, cublas);
+            if (split > 0) {
+                gemv(split);
                 return;
             }
         }

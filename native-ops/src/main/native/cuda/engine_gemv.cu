@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 #include "dtype.hpp"
 #include "engine_common.cuh"
@@ -115,24 +116,10 @@ void launch_gemv(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t ld
     MOPS_CUDA_CHECK_LAUNCH("gemv_kernel");
 }
 
-/**
- * The warps per column: enough columns per block while the columns are many (about 4096 blocks
- * or more), more warps per column as they get fewer, at most one per 32 vectors of a row.
- */
-int64_t split_for(int64_t n, int64_t vectors) {
-    int64_t split = 1;
-    while (split < kGemvWarps && n * split < kTargetBlocks * kGemvWarps &&
-           vectors >= 2 * 32 * split) {
-        split *= 2;
-    }
-    return split;
-}
-
 template <typename T, int M>
-void dispatch_split(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t lda,
+void dispatch_split(cudaStream_t s, int split, int64_t n, int64_t k, const void *a, int64_t lda,
                     const void *w, int64_t ldw, void *out) {
-    constexpr int kVec = 16 / sizeof(T);
-    switch (split_for(n, k / kVec)) {
+    switch (split) {
     case 1:
         launch_gemv<T, M, 1>(s, n, k, a, lda, w, ldw, out);
         break;
@@ -149,22 +136,26 @@ void dispatch_split(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t
 }
 
 template <typename T>
-void dispatch_rows(cudaStream_t s, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
-                   const void *w, int64_t ldw, void *out) {
+void dispatch_rows(cudaStream_t s, int split, int64_t m, int64_t n, int64_t k, const void *a,
+                   int64_t lda, const void *w, int64_t ldw, void *out) {
     switch (m) {
     case 1:
-        dispatch_split<T, 1>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 1>(s, split, n, k, a, lda, w, ldw, out);
         break;
     case 2:
-        dispatch_split<T, 2>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 2>(s, split, n, k, a, lda, w, ldw, out);
         break;
     case 3:
-        dispatch_split<T, 3>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 3>(s, split, n, k, a, lda, w, ldw, out);
         break;
     default:
-        dispatch_split<T, 4>(s, n, k, a, lda, w, ldw, out);
+        dispatch_split<T, 4>(s, split, n, k, a, lda, w, ldw, out);
         break;
     }
+}
+
+int64_t vectors_of(int32_t dtype, int64_t k) {
+    return k / (dtype == MOPS_F32 ? 4 : 8);
 }
 
 bool aligned16(const void *p) {
@@ -185,17 +176,36 @@ bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
            aligned16(a) && n < (int64_t{1} << 31) / kGemvWarps * kGemvWarps;
 }
 
-void run_gemv(cudaStream_t s, int32_t dtype, int64_t m, int64_t n, int64_t k, const void *a,
-              int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out) {
+int gemv_max_split(int32_t dtype, int64_t k) {
+    int split = 1;
+    while (split < kGemvWarps && vectors_of(dtype, k) >= 2 * 32 * split) {
+        split *= 2;
+    }
+    return split;
+}
+
+int gemv_default_split(int32_t dtype, int64_t n, int64_t k) {
+    int split = 1;
+    while (split < gemv_max_split(dtype, k) && n * split < kTargetBlocks * kGemvWarps) {
+        split *= 2;
+    }
+    return split;
+}
+
+void run_gemv(cudaStream_t s, int32_t dtype, int split, int64_t m, int64_t n, int64_t k,
+              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride,
+              void *out) {
+    require(split == 1 || split == 2 || split == 4 || split == 8,
+            "GEMV split must be 1, 2, 4 or 8, got " + std::to_string(split));
     switch (dtype) {
     case MOPS_F32:
-        dispatch_rows<float>(s, m, n, k, a, a_row_stride, b, b_col_stride, out);
+        dispatch_rows<float>(s, split, m, n, k, a, a_row_stride, b, b_col_stride, out);
         break;
     case MOPS_F16:
-        dispatch_rows<f16>(s, m, n, k, a, a_row_stride, b, b_col_stride, out);
+        dispatch_rows<f16>(s, split, m, n, k, a, a_row_stride, b, b_col_stride, out);
         break;
     default:
-        dispatch_rows<bf16>(s, m, n, k, a, a_row_stride, b, b_col_stride, out);
+        dispatch_rows<bf16>(s, split, m, n, k, a, a_row_stride, b, b_col_stride, out);
         break;
     }
 }

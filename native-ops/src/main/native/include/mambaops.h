@@ -607,8 +607,8 @@ MOPS_API int32_t mops_cuda_topk(void *stream, int32_t dtype, const void *x, int6
                                 int64_t *indices);
 
 typedef enum {
-    MOPS_GEMV_MEASURE = 0, /* time the GEMV and cuBLASLt on a shape's first use, keep the faster */
-    MOPS_GEMV_ALWAYS = 1,  /* the GEMV wherever it applies (tests) */
+    MOPS_GEMV_MEASURE = 0, /* time cuBLASLt and the GEMV's splits on a shape's first use */
+    MOPS_GEMV_ALWAYS = 1,  /* the GEMV wherever it applies, split by a rule of thumb (tests) */
     MOPS_GEMV_NEVER = 2    /* cuBLASLt only */
 } mops_gemv_mode;
 
@@ -626,9 +626,11 @@ MOPS_API int32_t mops_cuda_gemm_load(void);
  * float32 precision unless allow_tf32 != 0; float16/bfloat16 with float32 accumulation (split-K
  * partial sums included). Operands with a unit row or column stride are read in place; others
  * are first copied to a contiguous buffer from the pool. A product of 1 to 4 rows by a transposed
- * weight (decoding's linears, 16-byte aligned rows) may run as the engine's own GEMV instead:
- * by default whichever of the two was faster when the shape was first timed (outside a graph
- * recording), see mops_cuda_gemv_mode.
+ * weight (decoding's linears, 16-byte aligned rows) may run as the engine's own GEMV instead
+ * (1, 2, 4 or 8 warps per output column): by default whichever of cuBLASLt and the GEMV's splits
+ * was fastest when the shape was first timed (outside a graph recording; each candidate run with
+ * the L2 cache refilled by other data first, as a decoding step finds it), see
+ * mops_cuda_gemv_mode.
  */
 MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_t batch, int64_t m, int64_t n,
                                   int64_t k, const void *a, int64_t a_batch_stride,

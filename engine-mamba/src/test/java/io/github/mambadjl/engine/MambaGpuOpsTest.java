@@ -349,6 +349,14 @@ class MambaGpuOpsTest {
                     }
                 }
             }
+            // wide products: fewer warps per output column (4 and 2 in the rule of thumb)
+            for (int rows : new int[] {1, 4}) {
+                for (int n : new int[] {10000, 20000}) {
+                    NDArray[] x = e.uniform(-1, 1, t, rows, 2560);
+                    NDArray[] weight = e.uniform(-1, 1, t, n, 2560);
+                    closeToFloat64(x[0], weight[0], x[1].matMul(weight[1].transpose()));
+                }
+            }
             NDArray[] w = e.uniform(-1, 1, t, 31, 64);
             // rows with a stride (a slice of a wider projection), aligned or not; a 3-D step
             NDArray[] wide = e.uniform(-1, 1, t, 3, 200);

@@ -186,7 +186,10 @@ public final class CudaTensorOps {
 
     /** How {@code matMul} on a GPU picks between the engine's GEMV and cuBLASLt. */
     public enum GemvMode {
-        /** Time both on a shape's first use and keep the faster (the default). */
+        /**
+         * Time cuBLASLt and the GEMV's variants on a shape's first use and keep the fastest (the
+         * default).
+         */
         MEASURE,
         /** The GEMV wherever it applies (1 to 4 rows by a transposed, aligned weight). */
         ALWAYS,
