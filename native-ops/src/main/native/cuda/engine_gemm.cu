@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -483,12 +484,19 @@ int choose_product(cudaStream_t s, const GemvKey &key, int32_t dtype, int64_t n,
         return gemv_default_split(dtype, n, k);
     }
     constexpr int kReps = 3;
-    PoolBuffer flush(s, kFlushBytes);
+    std::unique_ptr<PoolBuffer> flush;
+    try {
+        flush = std::make_unique<PoolBuffer>(s, kFlushBytes);
+    } catch (const Error &) {
+        // no room to measure now (the device is nearly full): the rule of thumb, measured later
+        cudaGetLastError();
+        return gemv_default_split(dtype, n, k);
+    }
     cublas(); // cuBLASLt picks and caches its algorithm on the first call
     int best = 0;
-    float best_ms = time_cold(s, flush.get(), kReps, cublas);
+    float best_ms = time_cold(s, flush->get(), kReps, cublas);
     for (int split = 1; split <= gemv_max_split(dtype, k); split *= 2) {
-        const float ms = time_cold(s, flush.get(), kReps, [&] { gemv(split); });
+        const float ms = time_cold(s, flush->get(), kReps, [&] { gemv(split); });
         if (ms < best_ms) {
             best_ms = ms;
             best = split;
