@@ -14,9 +14,11 @@ extern "C" MOPS_API int32_t mops_cuda_graph_begin(void *stream) {
     });
 }
 
-extern "C" MOPS_API int32_t mops_cuda_graph_end(void *stream, int32_t discard, void **exec) {
+extern "C" MOPS_API int32_t mops_cuda_graph_end(void *stream, void *launch_stream, int32_t discard,
+                                                void **exec) {
     return mops::guarded("cuda_graph_end", [&] {
         mops::require(exec != nullptr, "exec is NULL");
+        mops::require(launch_stream != nullptr, "launch_stream is NULL");
         *exec = nullptr;
         cudaStream_t s = mops::ce::bind(stream);
         mops::require(mops::ce::is_recording(s), "the stream is not recording a graph");
@@ -46,7 +48,7 @@ extern "C" MOPS_API int32_t mops_cuda_graph_end(void *stream, int32_t discard, v
             mops::ce::settle_recorded(s, true);
             MOPS_CUDA_CHECK(made);
         }
-        cudaError_t launched = cudaGraphLaunch(instance, s);
+        cudaError_t launched = cudaGraphLaunch(instance, static_cast<cudaStream_t>(launch_stream));
         if (launched != cudaSuccess) {
             cudaGraphExecDestroy(instance);
             mops::ce::settle_recorded(s, true);

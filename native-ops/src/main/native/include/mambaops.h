@@ -538,13 +538,16 @@ MOPS_API int32_t mops_cuda_engine_pool_trim(int32_t device, int64_t keep_bytes);
 MOPS_API int32_t mops_cuda_graph_begin(void *stream);
 
 /**
- * Ends the recording of mops_cuda_graph_begin. With discard == 0 the graph is instantiated (each
- * launch frees the allocations the previous launch left live and makes them again at the same
- * addresses) and launched once on `stream`, which runs the recorded step; *exec receives it for
- * mops_cuda_graph_launch. With discard != 0, or when the recording failed (an error is returned),
- * nothing runs, the recording's allocations are forgotten (never free them) and *exec is NULL.
+ * Ends the recording of mops_cuda_graph_begin on `stream`. With discard == 0 the graph is
+ * instantiated (each launch frees the allocations the previous launch left live and makes them
+ * again at the same addresses) and launched once on `launch_stream` (the stream whose work it
+ * follows; the recording stream may be a private one), which runs the recorded step; *exec
+ * receives it for mops_cuda_graph_launch. With discard != 0, or when the recording failed (an
+ * error is returned), nothing runs, the recording's allocations are forgotten (never free them)
+ * and *exec is NULL.
  */
-MOPS_API int32_t mops_cuda_graph_end(void *stream, int32_t discard, void **exec);
+MOPS_API int32_t mops_cuda_graph_end(void *stream, void *launch_stream, int32_t discard,
+                                     void **exec);
 
 /** Launches a graph of mops_cuda_graph_end on `stream` (asynchronous). */
 MOPS_API int32_t mops_cuda_graph_launch(void *exec, void *stream);

@@ -11,7 +11,8 @@ import io.github.mambadjl.nativeops.TensorDType;
 /**
  * One CUDA device: device memory from the engine pool and the CUDA library's engine ops, all queued
  * on the device's single engine stream (so work, allocation and release stay in order without
- * synchronising).
+ * synchronising); while a thread records a step ({@link GraphRecording}), that thread's work goes
+ * to a recording stream of the device instead.
  */
 final class CudaBackend implements Backend {
 
@@ -24,6 +25,7 @@ final class CudaBackend implements Backend {
     private final long stream;
     private final boolean allowTf32;
     private volatile GraphRecording recording;
+    private long recordingStream;
 
     private CudaBackend(int deviceId, long stream) {
         this.deviceId = deviceId;
@@ -68,21 +70,33 @@ final class CudaBackend implements Backend {
     }
 
     /**
-     * Returns the engine stream of this device.
+     * Returns the stream for the calling thread's work on this device: the engine stream, or the
+     * recording stream while this thread records a step.
      *
      * @return the {@code cudaStream_t} address
      */
     long stream() {
+        GraphRecording r = recording;
+        return r != null && r.isOwner() ? r.stream() : stream;
+    }
+
+    /**
+     * Returns the device's engine stream, whatever the calling thread records.
+     *
+     * @return the {@code cudaStream_t} address
+     */
+    long engineStream() {
         return stream;
     }
 
     /**
-     * Returns the engine stream as a JNA pointer, for the SSM kernels of {@code CudaKernels}.
+     * Returns the calling thread's stream ({@link #stream()}) as a JNA pointer, for the SSM kernels
+     * of {@code CudaKernels}.
      *
      * @return the stream
      */
     Pointer streamPointer() {
-        return new Pointer(stream);
+        return new Pointer(stream());
     }
 
     int deviceId() {
@@ -101,7 +115,10 @@ final class CudaBackend implements Backend {
             throw new IllegalStateException(
                     "gpu(" + deviceId + ") is already recording a step: one at a time");
         }
-        recording = GraphRecording.start(this);
+        if (recordingStream == 0) {
+            recordingStream = CudaTensorOps.createStream(deviceId);
+        }
+        recording = GraphRecording.start(this, recordingStream);
         return recording;
     }
 
@@ -127,7 +144,7 @@ final class CudaBackend implements Backend {
 
     /** Waits for the work queued on this device's stream. */
     void synchronize() {
-        CudaTensorOps.synchronize(stream);
+        CudaTensorOps.synchronize(stream());
     }
 
     /** {@inheritDoc} */
@@ -152,13 +169,13 @@ final class CudaBackend implements Backend {
             TensorDType dstType,
             long dst,
             long[] dstStrides) {
-        CudaTensorOps.copy(stream, shape, srcType, src, srcStrides, dstType, dst, dstStrides);
+        CudaTensorOps.copy(stream(), shape, srcType, src, srcStrides, dstType, dst, dstStrides);
     }
 
     /** {@inheritDoc} */
     @Override
     public void fill(TensorDType type, long dst, long count, double value) {
-        CudaTensorOps.fill(stream, type, dst, count, value);
+        CudaTensorOps.fill(stream(), type, dst, count, value);
     }
 
     /** {@inheritDoc} */
@@ -171,7 +188,7 @@ final class CudaBackend implements Backend {
             long[] xStrides,
             double scalar,
             long out) {
-        CudaTensorOps.unary(stream, op, type, shape, x, xStrides, scalar, out);
+        CudaTensorOps.unary(stream(), op, type, shape, x, xStrides, scalar, out);
     }
 
     /** {@inheritDoc} */
@@ -185,7 +202,7 @@ final class CudaBackend implements Backend {
             long b,
             long[] bStrides,
             long out) {
-        CudaTensorOps.binary(stream, op, type, shape, a, aStrides, b, bStrides, out);
+        CudaTensorOps.binary(stream(), op, type, shape, a, aStrides, b, bStrides, out);
     }
 
     /** {@inheritDoc} */
@@ -200,27 +217,28 @@ final class CudaBackend implements Backend {
             long b,
             long[] bStrides,
             long out) {
-        CudaTensorOps.where(stream, type, shape, cond, condStrides, a, aStrides, b, bStrides, out);
+        CudaTensorOps.where(
+                stream(), type, shape, cond, condStrides, a, aStrides, b, bStrides, out);
     }
 
     /** {@inheritDoc} */
     @Override
     public void reduce(
             Reduce op, TensorDType type, long x, long outer, long n, long inner, long out) {
-        CudaTensorOps.reduce(stream, op, type, x, outer, n, inner, out);
+        CudaTensorOps.reduce(stream(), op, type, x, outer, n, inner, out);
     }
 
     /** {@inheritDoc} */
     @Override
     public void softmax(
             TensorDType type, long x, long outer, long n, long inner, boolean log, long out) {
-        CudaTensorOps.softmax(stream, type, x, outer, n, inner, log, out);
+        CudaTensorOps.softmax(stream(), type, x, outer, n, inner, log, out);
     }
 
     /** {@inheritDoc} */
     @Override
     public void cumsum(TensorDType type, long x, long outer, long n, long inner, long out) {
-        CudaTensorOps.cumsum(stream, type, x, outer, n, inner, out);
+        CudaTensorOps.cumsum(stream(), type, x, outer, n, inner, out);
     }
 
     /** {@inheritDoc} */
@@ -237,7 +255,7 @@ final class CudaBackend implements Backend {
             long[] bStrides,
             long out) {
         CudaTensorOps.matmul(
-                stream, type, batch, m, n, k, a, aStrides, b, bStrides, out, allowTf32);
+                stream(), type, batch, m, n, k, a, aStrides, b, bStrides, out, allowTf32);
     }
 
     /** {@inheritDoc} */
@@ -251,7 +269,7 @@ final class CudaBackend implements Backend {
             long indices,
             long count,
             long out) {
-        CudaTensorOps.take(stream, type, x, outer, n, inner, indices, count, out);
+        CudaTensorOps.take(stream(), type, x, outer, n, inner, indices, count, out);
     }
 
     /** {@inheritDoc} */
@@ -266,6 +284,6 @@ final class CudaBackend implements Backend {
             boolean largest,
             long values,
             long indices) {
-        CudaTensorOps.topK(stream, type, x, outer, n, inner, k, largest, values, indices);
+        CudaTensorOps.topK(stream(), type, x, outer, n, inner, k, largest, values, indices);
     }
 }

@@ -5,8 +5,8 @@ import io.github.mambadjl.nativeops.CudaTensorOps;
 /**
  * A block of CUDA device memory from the engine's stream-ordered pool, shared by an array and its
  * views; the last release returns it to the pool in the order of the device's stream, so no
- * synchronisation is needed. Memory made while the device's stream records a graph belongs to the
- * graph ({@link GraphRecording}).
+ * synchronisation is needed. Memory that a thread makes while it records a step belongs to the
+ * recorded graph ({@link GraphRecording}).
  */
 final class DeviceMemory extends ArrayMemory {
 
@@ -31,7 +31,7 @@ final class DeviceMemory extends ArrayMemory {
                 new DeviceMemory(
                         backend, CudaTensorOps.allocate(backend.stream(), bytes, zero), bytes);
         GraphRecording recording = backend.recording();
-        if (recording != null) {
+        if (recording != null && recording.isOwner()) {
             recording.made(memory);
         }
         return memory;
@@ -58,7 +58,7 @@ final class DeviceMemory extends ArrayMemory {
             return;
         }
         GraphRecording recording = backend.recording();
-        if (recording == null || !recording.deferRelease(this)) {
+        if (recording == null || !recording.isOwner() || !recording.deferRelease(this)) {
             CudaTensorOps.free(backend.stream(), address);
         }
     }

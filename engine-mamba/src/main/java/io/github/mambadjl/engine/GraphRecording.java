@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A recording of one device's engine stream into a CUDA graph, in progress: while it lasts, the
- * work the engine queues on the stream is recorded instead of run, and the memory allocated on the
- * stream belongs to the graph.
+ * A recording of one thread's work on a device into a CUDA graph, in progress: while it lasts, the
+ * work the recording thread queues goes to a stream of its own where it is recorded instead of run
+ * (other threads' work goes to the device's engine stream and runs as usual), and the memory
+ * allocated on that stream belongs to the graph.
  *
  * <p>It keeps what the end of the recording needs: the memory made during it (never allocated when
  * the recording is discarded, so its release must not free it), and the memory made before it whose
@@ -22,22 +23,46 @@ import java.util.Set;
 final class GraphRecording {
 
     private final CudaBackend backend;
+    private final long stream;
+    private final Thread owner;
     private final Set<DeviceMemory> made = Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<DeviceMemory> releasedOutside = new ArrayList<>();
 
-    private GraphRecording(CudaBackend backend) {
+    private GraphRecording(CudaBackend backend, long stream) {
         this.backend = backend;
+        this.stream = stream;
+        this.owner = Thread.currentThread();
     }
 
     /**
-     * Starts recording a device's stream.
+     * Starts recording, on a stream of the device's own, the work the calling thread queues on the
+     * device; other threads keep using the device's engine stream meanwhile.
      *
      * @param backend the device
+     * @param stream the recording stream (not the engine stream)
      * @return the recording
      */
-    static GraphRecording start(CudaBackend backend) {
-        CudaTensorOps.beginGraph(backend.stream());
-        return new GraphRecording(backend);
+    static GraphRecording start(CudaBackend backend, long stream) {
+        CudaTensorOps.beginGraph(stream);
+        return new GraphRecording(backend, stream);
+    }
+
+    /**
+     * Returns the stream that the recording thread's work goes to.
+     *
+     * @return the recording stream
+     */
+    long stream() {
+        return stream;
+    }
+
+    /**
+     * Returns whether the calling thread is the one recording.
+     *
+     * @return whether its work is recorded
+     */
+    boolean isOwner() {
+        return Thread.currentThread() == owner;
     }
 
     /**
@@ -81,7 +106,7 @@ final class GraphRecording {
         }
         long exec;
         try {
-            exec = CudaTensorOps.endGraph(backend.stream(), false);
+            exec = CudaTensorOps.endGraph(stream, backend.engineStream(), false);
         } catch (NativeOpException e) {
             settle();
             throw new IllegalStateException(e.getMessage(), e);
@@ -93,7 +118,7 @@ final class GraphRecording {
     /** Ends the recording without running it: nothing of the step ran. */
     void discard() {
         try {
-            CudaTensorOps.endGraph(backend.stream(), true);
+            CudaTensorOps.endGraph(stream, backend.engineStream(), true);
         } finally {
             settle();
         }

@@ -29,7 +29,7 @@ final class RecordedGraph implements RecordedStep {
         if (exec == 0) {
             throw new IllegalStateException("the recorded step was closed");
         }
-        CudaTensorOps.launchGraph(exec, backend.stream());
+        CudaTensorOps.launchGraph(exec, backend.engineStream());
     }
 
     /** {@inheritDoc} */

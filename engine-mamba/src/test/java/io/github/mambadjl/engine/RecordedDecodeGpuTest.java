@@ -25,6 +25,11 @@ import io.github.mambadjl.model.CausalLM;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +39,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Greedy decoding from a recorded CUDA graph: the same tokens as transformers' goldens and as the
  * steps run one operation at a time, for every family without attention; Bamba (attention layers)
  * and padded batches decode as before; a step that cannot be recorded is refused with nothing run,
- * nothing leaked and the device still usable.
+ * nothing leaked and the device still usable; other threads keep using the device while a step is
+ * recorded.
  */
 @Tag("gpu")
 class RecordedDecodeGpuTest {
@@ -188,6 +194,67 @@ class RecordedDecodeGpuTest {
                     before,
                     MambaNDManager.deviceBytesInUse(0) - 3 * 4,
                     "nothing of the refused recordings stays allocated (one new result)");
+        }
+    }
+
+    @Test
+    void otherThreadsKeepUsingTheDeviceWhileAStepIsRecorded() throws Exception {
+        try (NDManager manager = Engine.getEngine("Mamba").newBaseManager(Device.gpu())) {
+            NDArray x = manager.create(new float[] {1, 2, 3});
+            StepRecorder recorder = StepRecorder.of(x);
+            CountDownLatch recording = new CountDownLatch(1);
+            CountDownLatch otherDone = new CountDownLatch(1);
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                Future<float[]> result =
+                        other.submit(
+                                () -> {
+                                    await(recording);
+                                    try (NDManager m = manager.newSubManager()) {
+                                        // a transfer to the host: refused if it were recorded
+                                        return m.create(new float[] {5, 6, 7})
+                                                .mul(2)
+                                                .toFloatArray();
+                                    } finally {
+                                        otherDone.countDown();
+                                    }
+                                });
+                try (RecordedStep step =
+                        recorder.record(
+                                Device.gpu(),
+                                () -> {
+                                    recording.countDown();
+                                    await(otherDone);
+                                    return new NDList(x.add(1));
+                                })) {
+                    assertArrayEquals(
+                            new float[] {10, 12, 14},
+                            result.get(60, TimeUnit.SECONDS),
+                            "the other thread's work ran while the step was recorded");
+                    NDArray out = step.outputs().get(0);
+                    assertArrayEquals(new float[] {2, 3, 4}, out.toFloatArray(), "the first run");
+                    x.set(new float[] {7, 8, 9});
+                    step.replay();
+                    assertArrayEquals(
+                            new float[] {8, 9, 10},
+                            out.toFloatArray(),
+                            "a replay runs the step alone, not the other thread's work");
+                    out.close();
+                }
+            } finally {
+                other.shutdownNow();
+            }
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("timed out waiting for the other thread");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -48,7 +48,7 @@ final class CudaTensorLibrary {
 
     static native int mops_cuda_graph_begin(long stream);
 
-    static native int mops_cuda_graph_end(long stream, int discard, long[] exec);
+    static native int mops_cuda_graph_end(long stream, long launchStream, int discard, long[] exec);
 
     static native int mops_cuda_graph_launch(long exec, long stream);
 

@@ -250,21 +250,40 @@ public final class CudaTensorOps {
     }
 
     /**
-     * Ends a recording: instantiates the graph and launches it once (which runs the recorded work),
-     * or discards it, in which case nothing ran and the recording's allocations must not be freed.
+     * Ends a recording: instantiates the graph and launches it once on {@code launchStream} (which
+     * runs the recorded work), or discards it, in which case nothing ran and the recording's
+     * allocations must not be freed.
      *
-     * @param stream the engine stream
+     * @param stream the recording stream
+     * @param launchStream the stream that runs the graph the first time
      * @param discard whether to drop the recording
      * @return the graph to {@link #launchGraph launch}, or 0 when discarded
      * @throws NativeOpException when the recording failed (it is discarded)
      */
-    public static long endGraph(long stream, boolean discard) {
+    public static long endGraph(long stream, long launchStream, boolean discard) {
         long[] exec = new long[1];
         check(
-                CudaTensorLibrary.mops_cuda_graph_end(stream, discard ? 1 : 0, exec),
+                CudaTensorLibrary.mops_cuda_graph_end(stream, launchStream, discard ? 1 : 0, exec),
                 "cuda_graph_end",
                 "");
         return exec[0];
+    }
+
+    /**
+     * Creates another stream of the engine on a device (for example one that records a step while
+     * other threads keep using the device's engine stream); it lives as long as the process.
+     *
+     * @param device the device index
+     * @return the {@code cudaStream_t} as an address
+     */
+    public static long createStream(int device) {
+        requireAvailable("gpu(" + device + ")");
+        long[] out = new long[1];
+        check(
+                CudaTensorLibrary.mops_cuda_engine_stream_create(device, out),
+                "cuda_engine_stream_create",
+                "device " + device);
+        return out[0];
     }
 
     /**
