@@ -247,7 +247,8 @@ class ReferenceSsmKernelsTest {
                     }
                     for (int c = 0; c < group; c++) {
                         int i = r * channels + g0 + c;
-                        double y = v[c] / Math.sqrt(ms + 1e-5) * w[g0 + c];
+                        // the kernels take eps as a float: the oracle uses the same value
+                        double y = v[c] / Math.sqrt(ms + (double) 1e-5f) * w[g0 + c];
                         expected[i] = before ? y * KernelOracle.silu(z[i]) : y;
                     }
                 }
