@@ -15,6 +15,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,6 +148,88 @@ class GeneratorTest {
         assertArrayEquals(new boolean[] {true, false, false, false, true}, seenP);
         // min-p 0.3 of 0.637 = 0.19: tokens 4 and 0
         assertArrayEquals(new boolean[] {true, false, false, false, true}, seenMin);
+    }
+
+    @Test
+    void samplingDrawsWhatSortingTheWholeVocabularyWould() {
+        // the sampler orders only what can matter; a plain sort of every token by logit (ties by
+        // id) followed by the same filters draws the same tokens from the same seed
+        GenerationConfig[] configs = {
+            GenerationConfig.builder().optSample(0.8f).optSeed(11).build(),
+            GenerationConfig.builder().optSample(1f).optTopK(40).optSeed(12).build(),
+            GenerationConfig.builder().optSample(0.7f).optTopP(0.9f).optSeed(13).build(),
+            GenerationConfig.builder().optSample(1.3f).optMinP(0.05f).optSeed(14).build(),
+            GenerationConfig.builder()
+                    .optSample(0.9f)
+                    .optTopK(500)
+                    .optTopP(0.8f)
+                    .optMinP(0.02f)
+                    .optSeed(15)
+                    .build()
+        };
+        Random logitsRandom = new Random(3);
+        long[] none = new long[0];
+        for (GenerationConfig c : configs) {
+            TokenSampler sampler = new TokenSampler(c);
+            Random oracleRandom = new Random(c.seed());
+            for (int draw = 0; draw < 60; draw++) {
+                int vocab = draw % 2 == 0 ? 1000 : 50280;
+                float[] logits = new float[vocab];
+                for (int i = 0; i < vocab; i++) {
+                    // a few exact ties, as rounded logits have
+                    logits[i] = Math.round(logitsRandom.nextGaussian() * 3 * 64) / 64f;
+                }
+                long expected = sortedDraw(logits.clone(), c, oracleRandom);
+                assertEquals(expected, sampler.next(logits.clone(), none, 0), c + ", draw " + draw);
+            }
+        }
+    }
+
+    /** Sampling as a full stable sort by logit would do it: the definition the sampler follows. */
+    private static long sortedDraw(float[] logits, GenerationConfig c, Random random) {
+        int v = logits.length;
+        Integer[] order = new Integer[v];
+        for (int i = 0; i < v; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+        int keep = c.topK() > 0 ? Math.min(v, c.topK()) : v;
+        double max = logits[order[0]] / c.temperature();
+        double[] p = new double[keep];
+        double sum = 0;
+        for (int r = 0; r < keep; r++) {
+            p[r] = Math.exp(logits[order[r]] / c.temperature() - max);
+            sum += p[r];
+        }
+        if (c.topP() < 1f) {
+            double cumulative = 0;
+            for (int r = 0; r < keep; r++) {
+                cumulative += p[r];
+                if (cumulative >= c.topP() * sum) {
+                    keep = r + 1;
+                    break;
+                }
+            }
+        }
+        if (c.minP() > 0f) {
+            int r = 1;
+            while (r < keep && p[r] >= c.minP() * p[0]) {
+                r++;
+            }
+            keep = r;
+        }
+        double total = 0;
+        for (int r = 0; r < keep; r++) {
+            total += p[r];
+        }
+        double u = random.nextDouble() * total;
+        for (int r = 0; r < keep; r++) {
+            u -= p[r];
+            if (u < 0) {
+                return order[r];
+            }
+        }
+        return order[keep - 1];
     }
 
     @Test
