@@ -298,26 +298,13 @@ public final class GpuModelBenchmark {
      * device} = until the stream is idle, {@code total} = with the tokens chosen and on the host.
      */
     private JsonObject decode(Loaded model, int batch, int warmup, int steps) {
-        Random rnd = new Random(batch);
-        int vocab = model.config.vocabSize();
-        long[] prompt = new long[batch * PROMPT];
-        for (int i = 0; i < prompt.length; i++) {
-            prompt[i] = rnd.nextInt(vocab);
-        }
         long[] tokens = new long[batch];
-        double[] enqueue = new double[steps];
-        double[] dev = new double[steps];
-        double[] total = new double[steps];
+        StepTimes times = new StepTimes(steps);
         long inUseBefore = opts.gpu ? MambaNDManager.deviceBytesInUse(0) : 0;
         long stateBytes;
         long growth;
         try (InferenceCache cache = model.lm.newCache(model.manager, batch)) {
-            try (NDManager step = model.manager.newSubManager()) {
-                NDArray ids = step.create(prompt, new Shape(batch, PROMPT));
-                NDArray logits =
-                        model.lm.forward(model.ps, ids, null, cache, false, false).logits();
-                greedy(logits, tokens);
-            }
+            greedyStep(model, cache, randomPrompt(model, batch), PROMPT, tokens);
             sync();
             stateBytes = opts.gpu ? MambaNDManager.deviceBytesInUse(0) - inUseBefore : -1;
             long inUseAfterPrompt = bytesInUse();
@@ -338,11 +325,7 @@ public final class GpuModelBenchmark {
                 if (i == -1) {
                     inUseAfterPrompt = bytesInUse();
                 }
-                if (i >= 0) {
-                    enqueue[i] = (t1 - t0) / 1e6;
-                    dev[i] = (t2 - t0) / 1e6;
-                    total[i] = (t3 - t0) / 1e6;
-                }
+                times.put(i, t0, t1, t2, t3);
             }
             growth = (bytesInUse() - inUseAfterPrompt) / steps;
         }
@@ -351,16 +334,12 @@ public final class GpuModelBenchmark {
         r.addProperty("arrays_bytes_growth_per_step", growth);
         r.addProperty("prompt", PROMPT);
         r.addProperty("warmup_steps", warmup);
-        r.add("total_ms", stats(total));
-        r.add("device_ms", stats(dev));
-        r.add("enqueue_ms", stats(enqueue));
-        r.addProperty("tokens_per_s", batch * 1000.0 / median(total));
+        times.addTo(r, batch);
         if (stateBytes >= 0) {
             r.addProperty("cache_bytes_after_prompt", stateBytes);
         }
         System.out.printf(
-                "decode %s batch %d: %.3f ms/step (device %.3f, enqueue %.3f)%n",
-                model.config.family(), batch, median(total), median(dev), median(enqueue));
+                "decode %s batch %d: %s%n", model.config.family(), batch, times.summary());
         return r;
     }
 
@@ -372,43 +351,19 @@ public final class GpuModelBenchmark {
      * cache (same tokens expected: the same kernels run in the same order).
      */
     private JsonObject decodeRecorded(Loaded model, int batch, int warmup, int steps, int check) {
-        Random rnd = new Random(batch);
-        int vocab = model.config.vocabSize();
-        long[] prompt = new long[batch * PROMPT];
-        for (int i = 0; i < prompt.length; i++) {
-            prompt[i] = rnd.nextInt(vocab);
-        }
         long[] tokens = new long[batch];
-        double[] enqueue = new double[steps];
-        double[] dev = new double[steps];
-        double[] total = new double[steps];
+        StepTimes times = new StepTimes(steps);
         JsonObject r = new JsonObject();
         long growth;
         try (InferenceCache cache = model.lm.newCache(model.manager, batch)) {
-            for (int i = 0; i < 2; i++) {
-                try (NDManager step = model.manager.newSubManager()) {
-                    NDArray ids =
-                            i == 0
-                                    ? step.create(prompt, new Shape(batch, PROMPT))
-                                    : step.create(tokens, new Shape(batch, 1));
-                    greedy(
-                            model.lm.forward(model.ps, ids, null, cache, false, false).logits(),
-                            tokens);
-                }
-            }
+            greedyStep(model, cache, randomPrompt(model, batch), PROMPT, tokens);
+            greedyStep(model, cache, tokens, 1, tokens);
             long[][] expected = new long[check][];
             if (check > 0) {
                 try (InferenceCache copy = cache.snapshot()) {
                     long[] t = tokens.clone();
                     for (int i = 0; i < check; i++) {
-                        try (NDManager step = model.manager.newSubManager()) {
-                            NDArray ids = step.create(t, new Shape(batch, 1));
-                            greedy(
-                                    model.lm
-                                            .forward(model.ps, ids, null, copy, false, false)
-                                            .logits(),
-                                    t);
-                        }
+                        greedyStep(model, copy, t, 1, t);
                         expected[i] = t.clone();
                     }
                 }
@@ -437,11 +392,7 @@ public final class GpuModelBenchmark {
                     if (k < check) {
                         same &= Arrays.equals(expected[k], tokens);
                     }
-                    if (i >= 0) {
-                        enqueue[i] = (t1 - t0) / 1e6;
-                        dev[i] = (t2 - t0) / 1e6;
-                        total[i] = (t3 - t0) / 1e6;
-                    }
+                    times.put(i, t0, t1, t2, t3);
                 }
                 growth = (bytesInUse() - inUseAfterRecording) / (steps + warmup - 1);
                 if (check > 0) {
@@ -453,21 +404,81 @@ public final class GpuModelBenchmark {
         r.addProperty("recorded", true);
         r.addProperty("batch", batch);
         r.addProperty("arrays_bytes_growth_per_step", growth);
-        r.add("total_ms", stats(total));
-        r.add("device_ms", stats(dev));
-        r.add("enqueue_ms", stats(enqueue));
-        r.addProperty("tokens_per_s", batch * 1000.0 / median(total));
+        times.addTo(r, batch);
         System.out.printf(
-                "decode %s batch %d recorded: %.3f ms/step (device %.3f, enqueue %.3f)%s%n",
+                "decode %s batch %d recorded: %s%s%n",
                 model.config.family(),
                 batch,
-                median(total),
-                median(dev),
-                median(enqueue),
+                times.summary(),
                 r.has("tokens_equal_ordinary_steps")
                         ? ", tokens equal: " + r.get("tokens_equal_ordinary_steps")
                         : "");
         return r;
+    }
+
+    /** The random prompt of a decoding run, {@link #PROMPT} ids per row (seeded by the batch). */
+    private static long[] randomPrompt(Loaded model, int batch) {
+        Random rnd = new Random(batch);
+        int vocab = model.config.vocabSize();
+        long[] prompt = new long[batch * PROMPT];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = rnd.nextInt(vocab);
+        }
+        return prompt;
+    }
+
+    /**
+     * One untimed forward of {@code length} ids per row through the cache, then the greedy choice
+     * into {@code tokens} (which may be the ids themselves).
+     */
+    private static void greedyStep(
+            Loaded model, InferenceCache cache, long[] ids, int length, long[] tokens) {
+        try (NDManager step = model.manager.newSubManager()) {
+            NDArray input = step.create(ids, new Shape(tokens.length, length));
+            greedy(model.lm.forward(model.ps, input, null, cache, false, false).logits(), tokens);
+        }
+    }
+
+    /**
+     * The times of the measured decoding steps, in ms: until the step's work was queued ({@code
+     * enqueue}), until the device was idle ({@code device}) and with the tokens on the host ({@code
+     * total}).
+     */
+    private static final class StepTimes {
+
+        private final double[] enqueue;
+        private final double[] device;
+        private final double[] total;
+
+        StepTimes(int steps) {
+            enqueue = new double[steps];
+            device = new double[steps];
+            total = new double[steps];
+        }
+
+        /**
+         * Keeps step {@code i}'s times from its four clock readings (warm-up steps, i < 0, not).
+         */
+        void put(int i, long start, long queued, long idle, long done) {
+            if (i >= 0) {
+                enqueue[i] = (queued - start) / 1e6;
+                device[i] = (idle - start) / 1e6;
+                total[i] = (done - start) / 1e6;
+            }
+        }
+
+        void addTo(JsonObject r, int batch) {
+            r.add("total_ms", stats(total));
+            r.add("device_ms", stats(device));
+            r.add("enqueue_ms", stats(enqueue));
+            r.addProperty("tokens_per_s", batch * 1000.0 / median(total));
+        }
+
+        String summary() {
+            return String.format(
+                    "%.3f ms/step (device %.3f, enqueue %.3f)",
+                    median(total), median(device), median(enqueue));
+        }
     }
 
     /** The bytes of the engine's arrays on the benchmark's device. */
