@@ -70,7 +70,7 @@ final class TokenSampler {
             weights[token] = Math.exp(scaled(logits, token) - max);
             sum += weights[token];
         }
-        int keep = config.topP() < 1f ? nucleus(n, config.topP() * sum) : sortPrefix(keys, 0, n, n);
+        int keep = config.topP() < 1f ? nucleus(n, config.topP() * sum) : sortFirst(n);
         if (config.minP() > 0f) {
             double threshold = config.minP() * weights[token(keys[0])];
             int r = 1;
@@ -142,13 +142,13 @@ final class TokenSampler {
                 return r + 1;
             }
         }
-        return sortPrefix(keys, 0, n, n);
+        return sortFirst(n);
     }
 
-    /** Sorts {@code keys[from, to)} and returns {@code keep}. */
-    private static int sortPrefix(long[] keys, int from, int to, int keep) {
-        Arrays.sort(keys, from, to);
-        return keep;
+    /** Ranks all of {@code keys[0, n)} and keeps them: returns {@code n}. */
+    private int sortFirst(int n) {
+        Arrays.sort(keys, 0, n);
+        return n;
     }
 
     /**
