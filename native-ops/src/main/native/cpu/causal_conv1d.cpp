@@ -1,4 +1,6 @@
-// Depthwise causal conv1d and its one-step update on the CPU (see mambaops.h).
+// Depthwise causal conv1d and its one-step update on the CPU (see mambaops.h). The update
+// (decoding) has a path of its own: a dot product and a shift of the state per channel, then
+// the activation over a block of channels in one vectorised pass.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "dtype.hpp"
 #include "mambaops.h"
 #include "status.hpp"
+#include "tensor_types.hpp"
 
 namespace mops {
 namespace {
@@ -118,6 +121,102 @@ void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t
     }
 }
 
+/** One step of rows [r_begin, r_end) of [batch * dim]; state [rows][W - 1] in place. */
+template <typename T, int W>
+MOPS_ALWAYS_INLINE void conv_update_body(const T *x, int64_t r_begin, int64_t r_end, int64_t dim,
+                                         int64_t xs_b, int64_t xs_d, const T *weight,
+                                         const T *bias, float *state, T *out, int64_t os_b,
+                                         int64_t os_d, bool act) {
+    constexpr int hist = W - 1;
+    alignas(64) float acc[CONV_CHUNK];
+    for (int64_t r0 = r_begin; r0 < r_end; r0 += CONV_CHUNK) {
+        const int64_t len = std::min(CONV_CHUNK, r_end - r0);
+        int64_t b = r0 / dim;
+        int64_t d = r0 % dim;
+        for (int64_t j = 0; j < len; ++j) {
+            const float xv = to_float(x[b * xs_b + d * xs_d]);
+            const T *w = weight + d * W;
+            float *window = state + (r0 + j) * hist;
+            float a = bias ? to_float(bias[d]) : 0.0f;
+            for (int k = 0; k < hist; ++k) {
+                a += to_float(w[k]) * window[k];
+            }
+            acc[j] = a + to_float(w[hist]) * xv;
+            for (int k = 0; k + 1 < hist; ++k) {
+                window[k] = window[k + 1];
+            }
+            window[hist - 1] = xv;
+            if (++d == dim) {
+                d = 0;
+                ++b;
+            }
+        }
+        if (act) {
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j) {
+                acc[j] = silu(acc[j]);
+            }
+        }
+        b = r0 / dim;
+        d = r0 % dim;
+        for (int64_t j = 0; j < len; ++j) {
+            out[b * os_b + d * os_d] = from_float<T>(acc[j]);
+            if (++d == dim) {
+                d = 0;
+                ++b;
+            }
+        }
+    }
+}
+
+template <typename T, int W>
+MOPS_TARGET_AVX2 void conv_update_avx2(const T *x, int64_t r_begin, int64_t r_end, int64_t dim,
+                                       int64_t xs_b, int64_t xs_d, const T *weight, const T *bias,
+                                       float *state, T *out, int64_t os_b, int64_t os_d, bool act) {
+    conv_update_body<T, W>(x, r_begin, r_end, dim, xs_b, xs_d, weight, bias, state, out, os_b,
+                           os_d, act);
+}
+
+template <typename T, int W>
+void conv_update_base(const T *x, int64_t r_begin, int64_t r_end, int64_t dim, int64_t xs_b,
+                      int64_t xs_d, const T *weight, const T *bias, float *state, T *out,
+                      int64_t os_b, int64_t os_d, bool act) {
+    conv_update_body<T, W>(x, r_begin, r_end, dim, xs_b, xs_d, weight, bias, state, out, os_b,
+                           os_d, act);
+}
+
+template <typename T>
+using ConvUpdateFn = void (*)(const T *, int64_t, int64_t, int64_t, int64_t, int64_t, const T *,
+                              const T *, float *, T *, int64_t, int64_t, bool);
+
+template <typename T> ConvUpdateFn<T> conv_update_fn(int width) {
+    const bool avx2 = use_avx2();
+    switch (width) {
+    case 2:
+        return avx2 ? &conv_update_avx2<T, 2> : &conv_update_base<T, 2>;
+    case 3:
+        return avx2 ? &conv_update_avx2<T, 3> : &conv_update_base<T, 3>;
+    default:
+        return avx2 ? &conv_update_avx2<T, 4> : &conv_update_base<T, 4>;
+    }
+}
+
+template <typename T>
+void conv1d_update_rows(const T *x, int64_t batch, int64_t dim, int64_t xs_b, int64_t xs_d,
+                        const T *weight, int width, const T *bias, float *state, T *out,
+                        int64_t os_b, int64_t os_d, bool act) {
+    const ConvUpdateFn<T> fn = conv_update_fn<T>(width);
+    const int64_t rows = batch * dim;
+    const int threads = threads_for(rows * width, 1 << 15);
+    const int64_t per = (rows + threads - 1) / threads;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; ++t) {
+        const int64_t begin = t * per;
+        fn(x, begin, std::min(rows, begin + per), dim, xs_b, xs_d, weight, bias, state, out, os_b,
+           os_d, act);
+    }
+}
+
 } // namespace
 } // namespace mops
 
@@ -146,13 +245,13 @@ extern "C" MOPS_API int32_t mops_cpu_causal_conv1d_update(
     return mops::guarded("causal_conv1d_update", [&] {
         mops::check_conv_args(dtype, x, batch, dim, 1, weight, width, out);
         mops::require(conv_state != nullptr, "conv_state is NULL");
-        // One step of the full convolution whose state is read and written in place.
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::conv1d_rows<T>(
-                static_cast<const T *>(x), batch, dim, 1, x_batch_stride, x_dim_stride, 0,
-                static_cast<const T *>(weight), width, static_cast<const T *>(bias), conv_state,
-                conv_state, static_cast<T *>(out), out_batch_stride, out_dim_stride, 0, silu != 0);
+            mops::conv1d_update_rows<T>(static_cast<const T *>(x), batch, dim, x_batch_stride,
+                                        x_dim_stride, static_cast<const T *>(weight), width,
+                                        static_cast<const T *>(bias), conv_state,
+                                        static_cast<T *>(out), out_batch_stride, out_dim_stride,
+                                        silu != 0);
         });
     });
 }

@@ -10,23 +10,45 @@
 #define MOPS_ALWAYS_INLINE inline __attribute__((always_inline))
 #if defined(__x86_64__)
 #define MOPS_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define MOPS_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #else
 #define MOPS_TARGET_AVX2
+#define MOPS_TARGET_AVX512
 #endif
 
 namespace mops {
 
-/** True when this CPU runs the AVX2/FMA paths (decided once). */
-inline bool use_avx2() {
+/** Instruction-set levels of the CPU paths (mops_cpu_isa_level). */
+enum IsaLevel : int32_t { ISA_BASELINE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
+/** The highest level this CPU and its OS support (decided once). */
+inline int32_t detected_isa() {
 #if defined(__x86_64__)
-    static const bool yes = [] {
+    static const int32_t level = [] {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+            !__builtin_cpu_supports("f16c")) {
+            return ISA_BASELINE;
+        }
+        return __builtin_cpu_supports("avx512f") ? ISA_AVX512 : ISA_AVX2;
     }();
-    return yes;
+    return level;
 #else
-    return false;
+    return ISA_BASELINE;
 #endif
+}
+
+/** The level in effect: the detected one unless a caller capped it (defined in library.cpp). */
+int32_t isa_level();
+
+/** True when the AVX2/FMA paths (which may also convert float16 with F16C) run. */
+inline bool use_avx2() {
+    return isa_level() >= ISA_AVX2;
+}
+
+/** True when the AVX-512F paths run (they also use AVX2/FMA/F16C). */
+inline bool use_avx512() {
+    return isa_level() >= ISA_AVX512;
 }
 
 /** exp(x) within 2 ulp for x in [-87, 88] (Cephes' polynomial); branch-free, vectorisable. */

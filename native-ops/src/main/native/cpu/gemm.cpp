@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #endif
 
+#include "cpu_simd.hpp"
 #include "gemv.hpp"
 #include "mambaops.h"
 #include "status.hpp"
@@ -107,8 +108,7 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float *a,
 
 Kernel select_kernel() {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (use_avx2()) {
         return kernel_avx2;
     }
 #endif
@@ -209,7 +209,7 @@ void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_
 template <typename T>
 void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t abs_, int64_t ars,
             int64_t acs, const T *b, int64_t bbs, int64_t brs, int64_t bcs, T *out) {
-    static const Kernel kernel = select_kernel();
+    const Kernel kernel = select_kernel();
     const int64_t bpack_size = KC * ((std::min(NC, n) + NR - 1) / NR) * NR;
     float *bpack = nullptr; // allocated on the first product that the GEMV path does not take
     std::vector<float> cbuf;

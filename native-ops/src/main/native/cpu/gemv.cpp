@@ -2,7 +2,9 @@
 // Two layouts: "dot" when b's columns are contiguous (each output is a dot product of a row of
 // a with a contiguous run of k elements), "axpy" when b's rows are contiguous (each row of b is
 // scaled and added into a block of outputs held in cache). AVX2/FMA when the CPU has it,
-// portable C++ otherwise; work is split over blocks of outputs with OpenMP.
+// portable C++ otherwise, and for "dot" an AVX-512 path that keeps eight weight rows in flight
+// (more concurrent streams read closer to the memory bandwidth on few cores: a decoding step
+// is bound by these reads); work is split over blocks of outputs with OpenMP.
 #include "gemv.hpp"
 
 #include <algorithm>
@@ -18,18 +20,10 @@
 namespace mops {
 namespace {
 
-constexpr int64_t DOT_ROWS = 4;     // b columns per dot-product step
+constexpr int64_t DOT_ROWS = 4;     // b columns per dot-product step (AVX2, generic)
+constexpr int64_t DOT_ROWS_512 = 8; // b columns per dot-product step (AVX-512)
+constexpr int PREFETCH_BYTES = 256; // how far ahead each column is prefetched (AVX-512)
 constexpr int64_t AXPY_BLOCK = 256; // outputs per axpy task (kept in L1)
-
-/** True when the AVX2/FMA path, which also converts float16 with F16C, can run. */
-bool use_f16c_avx2() {
-#if defined(__x86_64__)
-    static const bool yes = use_avx2() && __builtin_cpu_supports("f16c");
-    return yes;
-#else
-    return false;
-#endif
-}
 
 /** Converts the rows of a to contiguous floats. */
 template <typename T>
@@ -94,6 +88,65 @@ __attribute__((target("avx2,fma,f16c"))) void dot_block_avx2(int64_t m, int64_t 
         }
     }
 }
+
+// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics may be used
+// uninitialised (GCC bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 load16(const float *p) {
+    return _mm512_loadu_ps(p);
+}
+MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 load16(const bf16 *p) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 load16(const f16 *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+
+/**
+ * c[i, j0 + r] for r < DOT_ROWS_512: dot products of the rows of a with DOT_ROWS_512 columns
+ * of b, each column prefetched PREFETCH_BYTES ahead while the first row of a is multiplied.
+ */
+template <typename T>
+MOPS_TARGET_AVX512 void dot_block_avx512(int64_t m, int64_t k, const float *a, const T *b,
+                                         int64_t bcs, int64_t j0, int64_t rows, float *c,
+                                         int64_t ldc) {
+    constexpr int64_t ahead = PREFETCH_BYTES / sizeof(T);
+    const int64_t k16 = k / 16 * 16;
+    const T *col[DOT_ROWS_512];
+    for (int64_t q = 0; q < DOT_ROWS_512; ++q) {
+        col[q] = b + (j0 + std::min(q, rows - 1)) * bcs;
+    }
+    for (int64_t i = 0; i < m; ++i) {
+        const float *ai = a + i * k;
+        __m512 s[DOT_ROWS_512];
+        for (int64_t q = 0; q < DOT_ROWS_512; ++q) {
+            s[q] = _mm512_setzero_ps();
+        }
+        for (int64_t p = 0; p < k16; p += 16) {
+            const __m512 av = _mm512_loadu_ps(ai + p);
+            for (int64_t q = 0; q < DOT_ROWS_512; ++q) {
+                if (i == 0) {
+                    _mm_prefetch(reinterpret_cast<const char *>(col[q] + p + ahead), _MM_HINT_T0);
+                }
+                s[q] = _mm512_fmadd_ps(av, load16(col[q] + p), s[q]);
+            }
+        }
+        float r[DOT_ROWS_512];
+        for (int64_t q = 0; q < DOT_ROWS_512; ++q) {
+            r[q] = _mm512_reduce_add_ps(s[q]);
+            for (int64_t p = k16; p < k; ++p) {
+                r[q] += ai[p] * to_float(col[q][p]);
+            }
+        }
+        for (int64_t q = 0; q < rows; ++q) {
+            c[i * ldc + j0 + q] = r[q];
+        }
+    }
+}
+
+#pragma GCC diagnostic pop
 
 /** c[i, j0:j0+len] = sum_p a[i, p] * b[p, j0:j0+len], b's rows contiguous. */
 template <typename T>
@@ -168,8 +221,19 @@ bool gemv_impl(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t
     std::vector<float> arows(static_cast<size_t>(m * k));
     load_rows(m, k, a, ars, acs, arows.data());
     const float *af = arows.data();
-    const bool avx2 = use_f16c_avx2();
+    const bool avx2 = use_avx2();
     if (dot) {
+#if defined(__x86_64__)
+        if (use_avx512()) {
+            const int64_t blocks = (n + DOT_ROWS_512 - 1) / DOT_ROWS_512;
+#pragma omp parallel for schedule(static) num_threads(threads_for(n *k, 1 << 16))
+            for (int64_t q = 0; q < blocks; ++q) {
+                const int64_t j0 = q * DOT_ROWS_512;
+                dot_block_avx512(m, k, af, b, bcs, j0, std::min(DOT_ROWS_512, n - j0), c, n);
+            }
+            return true;
+        }
+#endif
         const int64_t blocks = (n + DOT_ROWS - 1) / DOT_ROWS;
 #pragma omp parallel for schedule(static) num_threads(threads_for(n *k, 1 << 16))
         for (int64_t q = 0; q < blocks; ++q) {

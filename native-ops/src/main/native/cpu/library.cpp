@@ -1,8 +1,21 @@
 // Library-level entry points of the CPU library: version, build information, last error.
+#include <algorithm>
+#include <atomic>
 #include <string>
 
+#include "cpu_simd.hpp"
 #include "mambaops.h"
 #include "status.hpp"
+
+namespace mops {
+namespace {
+std::atomic<int32_t> isa_cap{ISA_AVX512};
+} // namespace
+
+int32_t isa_level() {
+    return std::min(detected_isa(), isa_cap.load(std::memory_order_relaxed));
+}
+} // namespace mops
 
 extern "C" MOPS_API const char *mops_last_error(void) {
     return mops::last_error().c_str();
@@ -18,13 +31,16 @@ extern "C" MOPS_API const char *mops_cpu_build_info(void) {
 #if defined(_OPENMP)
         s += ", OpenMP " + std::to_string(_OPENMP);
 #endif
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        s += __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                 ? ", AVX2/FMA available"
-                 : ", baseline x86-64-v2 (no AVX2/FMA)";
-#endif
-        return s;
+        static const char *const names[] = {"baseline x86-64-v2 (no AVX2/FMA)",
+                                            "AVX2/FMA available", "AVX-512F and AVX2/FMA available"};
+        return s + ", " + names[mops::detected_isa()];
     }();
     return info.c_str();
+}
+
+extern "C" MOPS_API int32_t mops_cpu_isa_level(int32_t level) {
+    if (level >= 0) {
+        mops::isa_cap.store(level, std::memory_order_relaxed);
+    }
+    return mops::isa_level();
 }

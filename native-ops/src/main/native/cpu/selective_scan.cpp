@@ -2,9 +2,15 @@
 // SSD entry points in ssd.cpp call run_scan_cpu too). Work is split over (batch, c1) tasks;
 // each task walks the sequence in chunks of up to 64 steps, converting B and C of the chunk to
 // float32 [t][n] once for all the inner channels, and keeps the state of its channels in a
-// float32 buffer. The n-loops are vectorised (AVX2/FMA when the CPU has them).
+// float32 buffer. The n-loops are vectorised (AVX2/FMA when the CPU has them). A single step
+// (decoding) takes a path of its own: dt, u and the gate of a block of channels are transformed
+// in vectorised passes, and each state row is updated where it lies (AVX-512 when available).
 #include <algorithm>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <omp.h>
 
@@ -14,6 +20,7 @@
 #include "scan_cpu.hpp"
 #include "scan_params.hpp"
 #include "status.hpp"
+#include "tensor_types.hpp"
 
 namespace mops {
 namespace {
@@ -25,7 +32,98 @@ inline int64_t chunk_for(int64_t n) {
     return std::min<int64_t>(MAX_CHUNK, std::max<int64_t>(8, 2048 / n));
 }
 
-template <typename T>
+/**
+ * One step of one state row: s[n] = s_in[n] * exp(d * A[n]) + du * B[n] (A[0] for every n when
+ * a_scalar) written to s_out, which may be s_in; returns sum_n C[n] * s[n].
+ */
+MOPS_ALWAYS_INLINE float state_row(int64_t N, const float *s_in, float *s_out, float d,
+                                   const float *A, bool a_scalar, float du, const float *bn,
+                                   const float *cn) {
+    float y = 0.0f;
+    if (a_scalar) {
+        const float da = fast_exp(d * A[0]);
+#pragma omp simd reduction(+ : y)
+        for (int64_t n = 0; n < N; ++n) {
+            const float sn = s_in[n] * da + du * bn[n];
+            s_out[n] = sn;
+            y += cn[n] * sn;
+        }
+    } else {
+#pragma omp simd reduction(+ : y)
+        for (int64_t n = 0; n < N; ++n) {
+            const float sn = s_in[n] * fast_exp(d * A[n]) + du * bn[n];
+            s_out[n] = sn;
+            y += cn[n] * sn;
+        }
+    }
+    return y;
+}
+
+#if defined(__x86_64__)
+// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics may be used
+// uninitialised (GCC bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/** fast_exp on 16 lanes, step for step. */
+MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 fast_exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    const __m512i ki = _mm512_sub_epi32(
+        _mm512_cvttps_epi32(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f),
+                                            _mm512_set1_ps(128.5f))),
+        _mm512_set1_epi32(128));
+    const __m512 k = _mm512_cvtepi32_ps(ki);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(ki, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+/**
+ * state_row for N a multiple of 16: lanes of 16 and a tree sum instead of a serial one (a call
+ * of its own: GCC inlines AVX-512 code only into functions that are AVX-512 themselves).
+ */
+MOPS_TARGET_AVX512 float state_row16(int64_t N, const float *s_in, float *s_out, float d,
+                                     const float *A, bool a_scalar, float du, const float *bn,
+                                     const float *cn) {
+    const __m512 dv = _mm512_set1_ps(d);
+    const __m512 duv = _mm512_set1_ps(du);
+    const __m512 da = _mm512_set1_ps(a_scalar ? fast_exp(d * A[0]) : 0.0f);
+    __m512 y = _mm512_setzero_ps();
+    for (int64_t n = 0; n < N; n += 16) {
+        const __m512 decay = a_scalar ? da : fast_exp16(_mm512_mul_ps(dv, _mm512_loadu_ps(A + n)));
+        const __m512 sn = _mm512_fmadd_ps(_mm512_loadu_ps(s_in + n), decay,
+                                          _mm512_mul_ps(duv, _mm512_loadu_ps(bn + n)));
+        _mm512_storeu_ps(s_out + n, sn);
+        y = _mm512_fmadd_ps(_mm512_loadu_ps(cn + n), sn, y);
+    }
+    return _mm512_reduce_add_ps(y);
+}
+#pragma GCC diagnostic pop
+#endif
+
+/** state_row, on 16-lane AVX-512 when WIDE (the caller is an AVX-512 function) and N allows. */
+template <bool WIDE>
+MOPS_ALWAYS_INLINE float state_row_for(int64_t N, const float *s_in, float *s_out, float d,
+                                       const float *A, bool a_scalar, float du, const float *bn,
+                                       const float *cn) {
+#if defined(__x86_64__)
+    if constexpr (WIDE) {
+        if (N % 16 == 0) {
+            return state_row16(N, s_in, s_out, d, A, a_scalar, du, bn, cn);
+        }
+    }
+#endif
+    return state_row(N, s_in, s_out, d, A, a_scalar, du, bn, cn);
+}
+
+template <typename T, bool WIDE>
 MOPS_ALWAYS_INLINE void scan_task_body(const ScanParams &p, int64_t task, int64_t block,
                                        float *work) {
     const int64_t N = p.dstate;
@@ -113,25 +211,8 @@ MOPS_ALWAYS_INLINE void scan_task_body(const ScanParams &p, int64_t task, int64_
                 float *s = state + ((c1 - c1_begin) * p.ch2 + c2) * N;
                 for (int64_t tt = 0; tt < tc; ++tt) {
                     const float d = dtv[tt];
-                    const float du = d * uv[tt];
-                    const float *bn = bt + tt * N;
-                    const float *cn = ct + tt * N;
-                    float y = 0.0f;
-                    if (a_scalar) {
-                        const float da = fast_exp(d * arow[0]);
-#pragma omp simd reduction(+ : y)
-                        for (int64_t n = 0; n < N; ++n) {
-                            s[n] = s[n] * da + du * bn[n];
-                            y += cn[n] * s[n];
-                        }
-                    } else {
-#pragma omp simd reduction(+ : y)
-                        for (int64_t n = 0; n < N; ++n) {
-                            s[n] = s[n] * fast_exp(d * arow[n]) + du * bn[n];
-                            y += cn[n] * s[n];
-                        }
-                    }
-                    yv[tt] = y;
+                    yv[tt] = state_row_for<WIDE>(N, s, s, d, arow, a_scalar, d * uv[tt],
+                                                 bt + tt * N, ct + tt * N);
                 }
                 T *orow = out + b * p.os[0] + c1 * p.os[1] + c2 * p.os[2] + t0 * p.os[3];
                 for (int64_t tt = 0; tt < tc; ++tt) {
@@ -149,18 +230,153 @@ MOPS_ALWAYS_INLINE void scan_task_body(const ScanParams &p, int64_t task, int64_
 }
 
 template <typename T>
+MOPS_TARGET_AVX512 void scan_task_avx512(const ScanParams &p, int64_t task, int64_t block,
+                                         float *work) {
+    scan_task_body<T, true>(p, task, block, work);
+}
+
+template <typename T>
 MOPS_TARGET_AVX2 void scan_task_avx2(const ScanParams &p, int64_t task, int64_t block,
                                      float *work) {
-    scan_task_body<T>(p, task, block, work);
+    scan_task_body<T, false>(p, task, block, work);
 }
 
 template <typename T>
 void scan_task_base(const ScanParams &p, int64_t task, int64_t block, float *work) {
-    scan_task_body<T>(p, task, block, work);
+    scan_task_body<T, false>(p, task, block, work);
+}
+
+constexpr int64_t STEP_BLOCK = 256; // channels per pass of the one-step path
+constexpr int64_t MAX_DSTATE = 256; // check_common's bound
+
+/** The one-step recurrence of channels [c1_begin, c1_end) of batch b (seqlen is 1). */
+template <typename T, bool WIDE>
+MOPS_ALWAYS_INLINE void step_body(const ScanParams &p, int64_t b, int64_t c1_begin,
+                                  int64_t c1_end) {
+    const int64_t N = p.dstate;
+    alignas(64) float bn[MAX_DSTATE], cn[MAX_DSTATE], zero[MAX_DSTATE], scratch[MAX_DSTATE];
+    alignas(64) float arow[MAX_DSTATE];
+    alignas(64) float dtv[STEP_BLOCK], uv[STEP_BLOCK], gv[STEP_BLOCK], yv[STEP_BLOCK];
+    std::fill(zero, zero + N, 0.0f);
+    const T *u = static_cast<const T *>(p.u);
+    const T *dt = static_cast<const T *>(p.dt);
+    const T *z = static_cast<const T *>(p.z);
+    T *out = static_cast<T *>(p.out);
+    const int64_t first = c1_begin * p.ch2;
+    const int64_t last = c1_end * p.ch2;
+    int64_t loaded_group = -1;
+    for (int64_t ch0 = first; ch0 < last; ch0 += STEP_BLOCK) {
+        const int64_t len = std::min(STEP_BLOCK, last - ch0);
+        // (c1, c2) of channel ch0 + j, advanced without divisions
+        const int64_t c1_first = ch0 / p.ch2;
+        const int64_t c2_first = ch0 % p.ch2;
+        int64_t c1 = c1_first;
+        int64_t c2 = c2_first;
+        const auto next = [&] {
+            if (++c2 == p.ch2) {
+                c2 = 0;
+                ++c1;
+            }
+        };
+        for (int64_t j = 0; j < len; ++j, next()) {
+            const float bias = p.dt_bias ? p.dt_bias[c1 * p.dtbs[0] + c2 * p.dtbs[1]] : 0.0f;
+            dtv[j] = to_float(dt[b * p.dts[0] + c1 * p.dts[1] + c2 * p.dts[2]]) + bias;
+            uv[j] = to_float(u[b * p.us[0] + c1 * p.us[1] + c2 * p.us[2]]);
+            gv[j] = z ? to_float(z[b * p.zs[0] + c1 * p.zs[1] + c2 * p.zs[2]]) : 1.0f;
+        }
+        if (p.softplus) {
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j) {
+                dtv[j] = fast_softplus(dtv[j]);
+            }
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) {
+            dtv[j] = std::min(std::max(dtv[j], p.dt_min), p.dt_max);
+        }
+        if (z) {
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j) {
+                gv[j] = silu(gv[j]);
+            }
+        }
+        c1 = c1_first;
+        c2 = c2_first;
+        int64_t group_c1 = -1;
+        for (int64_t j = 0; j < len; ++j, next()) {
+            const int64_t ch = ch0 + j;
+            const int64_t g = c1 == group_c1 ? loaded_group : p.group_of(c1);
+            group_c1 = c1;
+            if (g != loaded_group) {
+                loaded_group = g;
+                const T *B = static_cast<const T *>(p.B) + b * p.Bs[0] + g * p.Bs[1];
+                const T *C = static_cast<const T *>(p.C) + b * p.Cs[0] + g * p.Cs[1];
+                for (int64_t n = 0; n < N; ++n) {
+                    bn[n] = to_float(B[n * p.Bs[2]]);
+                    cn[n] = to_float(C[n * p.Cs[2]]);
+                }
+            }
+            const int64_t row = (b * p.channels() + ch) * N;
+            const float *sin = p.init ? p.init + row : zero;
+            float *sout = p.fin ? p.fin + row : scratch;
+            const float d = dtv[j];
+            const float *A = p.A + c1 * p.As[0] + c2 * p.As[1];
+            if (p.As[2] > 1) {
+                for (int64_t n = 0; n < N; ++n) {
+                    arow[n] = A[n * p.As[2]];
+                }
+                A = arow;
+            }
+            yv[j] = state_row_for<WIDE>(N, sin, sout, d, A, p.As[2] == 0, d * uv[j], bn, cn);
+        }
+        c1 = c1_first;
+        c2 = c2_first;
+        for (int64_t j = 0; j < len; ++j, next()) {
+            const float dskip = p.D ? p.D[c1 * p.Ds[0] + c2 * p.Ds[1]] : 0.0f;
+            out[b * p.os[0] + c1 * p.os[1] + c2 * p.os[2]] =
+                from_float<T>((yv[j] + dskip * uv[j]) * gv[j]);
+        }
+    }
+}
+
+template <typename T>
+MOPS_TARGET_AVX512 void step_task_avx512(const ScanParams &p, int64_t b, int64_t c1_begin,
+                                         int64_t c1_end) {
+    step_body<T, true>(p, b, c1_begin, c1_end);
+}
+
+template <typename T>
+MOPS_TARGET_AVX2 void step_task_avx2(const ScanParams &p, int64_t b, int64_t c1_begin,
+                                     int64_t c1_end) {
+    step_body<T, false>(p, b, c1_begin, c1_end);
+}
+
+template <typename T>
+void step_task_base(const ScanParams &p, int64_t b, int64_t c1_begin, int64_t c1_end) {
+    step_body<T, false>(p, b, c1_begin, c1_end);
+}
+
+/** seqlen 1: (batch, block of outer channels) tasks, a static share of them per thread. */
+template <typename T> void run_step_typed(const ScanParams &p) {
+    auto task_fn = use_avx512() ? &step_task_avx512<T>
+                                : (use_avx2() ? &step_task_avx2<T> : &step_task_base<T>);
+    const int threads = threads_for(p.batch * p.channels() * p.dstate, 1 << 13);
+    const int64_t block = (p.ch1 + threads - 1) / threads;
+    const int64_t blocks = (p.ch1 + block - 1) / block;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t task = 0; task < p.batch * blocks; ++task) {
+        const int64_t c1_begin = (task % blocks) * block;
+        task_fn(p, task / blocks, c1_begin, std::min(p.ch1, c1_begin + block));
+    }
 }
 
 template <typename T> void run_scan_typed(const ScanParams &p) {
-    auto task_fn = use_avx2() ? &scan_task_avx2<T> : &scan_task_base<T>;
+    if (p.seqlen == 1) {
+        run_step_typed<T>(p);
+        return;
+    }
+    auto task_fn = use_avx512() ? &scan_task_avx512<T>
+                                : (use_avx2() ? &scan_task_avx2<T> : &scan_task_base<T>);
     // Consecutive outer channels per task share the conversion of B and C: as many as keep
     // 64 inner rows per task, fewer when that would leave threads without 8 tasks each.
     const int64_t threads = omp_get_max_threads();

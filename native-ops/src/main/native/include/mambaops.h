@@ -235,6 +235,14 @@ MOPS_API int32_t mops_abi_version(void);
 MOPS_API const char *mops_cpu_build_info(void);
 
 /**
+ * Caps the instruction set of the CPU kernels and engine ops at level (0 = baseline x86-64-v2,
+ * 1 = AVX2/FMA, 2 = AVX-512F), for tests of every path on one machine; the CPU's own level is
+ * never exceeded. A negative level changes nothing. Returns the level in effect, which all
+ * threads use from the next call on.
+ */
+MOPS_API int32_t mops_cpu_isa_level(int32_t level);
+
+/**
  * Depthwise causal 1-D convolution over the sequence axis, as causal_conv1d_fn of mamba_ssm:
  *   out[b, d, t] = act(bias[d] + sum_{k<width} weight[d, k] * xpad[b, d, t + k - (width - 1)])
  * where xpad holds initial_state[b, d, 0..width-2] before x[b, d, 0] (zeros when
@@ -661,7 +669,7 @@ MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch,
 
 /* ========================================================= end of engine ops (CUDA library) */
 
-#define MOPS_ABI_VERSION 1
+#define MOPS_ABI_VERSION 2
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,40 @@ import java.util.function.Supplier;
  */
 public final class CpuKernels {
 
+    /** The instruction sets of the CPU library's kernel and engine-op paths, lowest first. */
+    public enum InstructionSet {
+        /** Portable code for x86-64-v2 (SSE4.2): what any CPU that loads the library runs. */
+        BASELINE,
+        /** AVX2, FMA and F16C. */
+        AVX2,
+        /** AVX-512F (with AVX2, FMA and F16C). */
+        AVX512
+    }
+
     private CpuKernels() {}
+
+    /**
+     * Returns the instruction set that the CPU paths use: the best this CPU supports unless {@link
+     * #limitInstructionSet} lowered it.
+     *
+     * @return the instruction set in effect
+     */
+    public static InstructionSet instructionSet() {
+        return InstructionSet.values()[CpuLibrary.mops_cpu_isa_level(-1)];
+    }
+
+    /**
+     * Caps the instruction set of every CPU path (kernels and engine ops) for all threads, so that
+     * tests can run each path on one machine; the CPU's own set is never exceeded. Results differ
+     * between sets only in the rounding of float32 sums.
+     *
+     * @param cap the highest instruction set to use; {@link InstructionSet#AVX512} restores the
+     *     default
+     * @return the instruction set now in effect (lower than {@code cap} on a CPU without it)
+     */
+    public static InstructionSet limitInstructionSet(InstructionSet cap) {
+        return InstructionSet.values()[CpuLibrary.mops_cpu_isa_level(cap.ordinal())];
+    }
 
     /**
      * Returns a description of the loaded CPU library and of its SIMD path.

@@ -27,6 +27,8 @@ final class CpuLibrary {
 
     static native String mops_cpu_build_info();
 
+    static native int mops_cpu_isa_level(int level);
+
     static native int mops_cpu_causal_conv1d(
             int dtype,
             Pointer x,

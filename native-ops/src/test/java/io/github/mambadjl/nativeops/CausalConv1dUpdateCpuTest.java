@@ -59,7 +59,9 @@ class CausalConv1dUpdateCpuTest {
         "1, 1, 1, 2, false, false, FLOAT32",
         "2, 7, 5, 4, true, true, FLOAT32",
         "3, 33, 4, 3, true, false, FLOAT16",
-        "2, 130, 3, 4, false, true, BFLOAT16"
+        "2, 130, 3, 4, false, true, BFLOAT16",
+        // enough rows for several threads
+        "4, 4100, 2, 4, true, true, FLOAT32"
     })
     void stepsEqualTheFullConvolution(
             int batch, int dim, int steps, int width, boolean withBias, boolean silu, DType dtype) {

@@ -101,6 +101,75 @@ class CpuTensorOpsTest {
         }
     }
 
+    /** Copies n floats into new memory of a half-precision type. */
+    private static long toHalf(TensorDType type, float[] values) {
+        long src = floats(values);
+        long dst = CpuTensorOps.allocate(values.length * 2L, false);
+        try {
+            long[] shape = {values.length};
+            long[] unit = {1};
+            CpuTensorOps.copy(shape, TensorDType.FLOAT32, src, unit, type, dst, unit);
+        } finally {
+            CpuTensorOps.free(src);
+        }
+        return dst;
+    }
+
+    /** Reads n values of a half-precision type as floats. */
+    private static float[] readHalf(TensorDType type, long address, int count) {
+        long dst = floats(poison(count));
+        try {
+            long[] shape = {count};
+            long[] unit = {1};
+            CpuTensorOps.copy(shape, type, address, unit, TensorDType.FLOAT32, dst, unit);
+            return read(dst, count);
+        } finally {
+            CpuTensorOps.free(dst);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, m {1}, n {2}, k {3}, b transposed {4}")
+    @CsvSource({
+        "BFLOAT16, 1, 37, 80, true",
+        "FLOAT16, 3, 19, 1030, true",
+        "BFLOAT16, 4, 8, 16, true",
+        "FLOAT16, 2, 65, 33, true",
+        "BFLOAT16, 2, 300, 21, false",
+        "FLOAT16, 1, 7, 64, false"
+    })
+    void fewRowProductsOfHalfPrecisionMatchTheOracle(
+            TensorDType type, int m, int n, int k, boolean transposedB) {
+        long pa = toHalf(type, random(m * k));
+        long pb = toHalf(type, random(k * n));
+        long pc = toHalf(type, poison(m * n));
+        try {
+            float[] a = readHalf(type, pa, m * k);
+            float[] b = readHalf(type, pb, k * n);
+            long[] bStrides = transposedB ? new long[] {0, 1, k} : new long[] {0, n, 1};
+            CpuTensorOps.matmul(type, 1, m, n, k, pa, new long[] {0, k, 1}, pb, bStrides, pc);
+            float[] c = readHalf(type, pc, m * n);
+            double unit = type == TensorDType.BFLOAT16 ? 0x1p-8 : 0x1p-11;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double ref = 0;
+                    for (int p = 0; p < k; p++) {
+                        ref += (double) a[i * k + p] * (transposedB ? b[j * k + p] : b[p * n + j]);
+                    }
+                    // the float32 sum rounded once to the storage type
+                    assertEquals(
+                            ref,
+                            c[i * n + j],
+                            unit * Math.abs(ref) + 1e-5 * Math.sqrt(k),
+                            "c[" + i + "," + j + "]");
+                }
+            }
+        } finally {
+            CpuTensorOps.free(pa);
+            CpuTensorOps.free(pb);
+            CpuTensorOps.free(pc);
+        }
+    }
+
     @Test
     void copyConvertsThroughBfloat16AndTransposes() {
         float[] x = random(6);

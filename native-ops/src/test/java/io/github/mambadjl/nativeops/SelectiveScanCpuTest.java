@@ -127,7 +127,10 @@ class SelectiveScanCpuTest {
         "1, 2, 200, 1, 1, true, true, true, false, FLOAT16",
         // many channels, 33 per group: the CPU's channel blocks straddle group boundaries
         "4, 264, 5, 4, 8, true, true, true, false, FLOAT32",
-        "4, 264, 70, 3, 8, false, true, true, true, BFLOAT16"
+        "4, 264, 70, 3, 8, false, true, true, true, BFLOAT16",
+        // one step (the decoding path) over enough channels for several threads
+        "4, 264, 1, 16, 8, true, true, true, false, FLOAT32",
+        "3, 264, 1, 5, 4, false, true, false, true, FLOAT16"
     })
     void matchesFloat64Oracle(
             int batch,

@@ -170,7 +170,10 @@ class SsdCpuTest {
         "2, 37, 4, 3, 2, 5, true, true, true, FLOAT16",
         "1, 70, 6, 8, 3, 16, true, true, false, BFLOAT16",
         "1, 9, 2, 4, 1, 256, false, false, true, FLOAT32",
-        "3, 20, 8, 2, 8, 7, true, false, false, BFLOAT16"
+        "3, 20, 8, 2, 8, 7, true, false, false, BFLOAT16",
+        // one step (the decoding path) over enough heads for several threads
+        "2, 1, 24, 16, 4, 32, true, true, false, FLOAT32",
+        "3, 1, 12, 8, 3, 20, true, false, true, BFLOAT16"
     })
     void matchesFloat64Oracle(
             int batch,
