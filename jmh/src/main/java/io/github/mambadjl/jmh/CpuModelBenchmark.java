@@ -14,8 +14,10 @@ import io.github.mambadjl.checkpoint.Checkpoint;
 import io.github.mambadjl.config.ModelConfigs;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.nativeops.CpuKernels;
+import io.github.mambadjl.nativeops.CpuTensorOps;
 import io.github.mambadjl.nativeops.DType;
 import io.github.mambadjl.nativeops.NativeTensor;
+import io.github.mambadjl.nativeops.TensorDType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -40,9 +42,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * The whole causal LM at the mamba-130m shape (d_model 768, 24 layers, vocabulary 50280, d_state
  * 16, expand 2, tied embeddings), random float32 weights: prefill of 512 tokens and one decoding
  * step with the cache, on the {@code Mamba} engine (native kernels) and on the PyTorch engine (the
- * same blocks with the NDArray reference kernels), next to {@link #copyFloor}, a 64 MiB parallel
- * copy whose bandwidth turns the bytes of the weights into the floor of a decoding step (every
- * weight is read once per token; the LM head reads the whole embedding table).
+ * same blocks with the NDArray reference kernels), next to {@link #copyFloor}, a parallel copy
+ * sized beyond the caches ({@link CopySize}) whose bandwidth turns the bytes of the weights into
+ * the floor of a decoding step (every weight is read once per token; the LM head reads the whole
+ * embedding table).
  *
  * <p>The random checkpoint is written once (HF layout, {@code config.json} + {@code
  * model.safetensors}) under {@code java.io.tmpdir} and reused by later runs.
@@ -53,7 +56,6 @@ public class CpuModelBenchmark {
 
     static final int PREFILL = 512;
     static final int DECODE_PROMPT = 16;
-    static final long COPY_BYTES = 64L << 20;
 
     static final String CONFIG =
             "{\"model_type\": \"mamba\", \"hidden_size\": 768, \"num_hidden_layers\": 24,"
@@ -198,33 +200,95 @@ public class CpuModelBenchmark {
     @State(Scope.Benchmark)
     public static class CopyBuffers {
 
+        long bytes;
         ByteBuffer src;
         ByteBuffer dst;
 
-        /** Allocates and fills the buffers. */
+        /** Allocates and fills the buffers, and prints their size (for the bandwidth). */
         @Setup(Level.Trial)
         public void allocate() {
-            src = ByteBuffer.allocateDirect((int) COPY_BYTES).order(ByteOrder.nativeOrder());
-            dst = ByteBuffer.allocateDirect((int) COPY_BYTES).order(ByteOrder.nativeOrder());
-            for (int i = 0; i < COPY_BYTES; i += 4096) {
+            bytes = CopySize.bytes();
+            src = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+            dst = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < bytes; i += 4096) {
                 src.put(i, (byte) i);
                 dst.put(i, (byte) 1);
             }
+            System.out.printf(
+                    "%ncopy of %d bytes (largest cache %d bytes): bandwidth = %d / time%n",
+                    bytes, CopySize.largestCache(), 2 * bytes);
         }
     }
 
     /**
-     * The memory floor: a parallel copy of 64 MiB (64 MiB read and 64 MiB written) with {@code
-     * mops_cpu_memcpy}; bandwidth = 134.2 MB / time.
+     * The memory floor: a parallel copy of {@link CopySize#bytes()} with {@code mops_cpu_memcpy}
+     * (1.2 GB read and 1.2 GB written on a machine with a 300 MiB L3); bandwidth = 2 x bytes /
+     * time.
      *
      * @param b the buffers
      */
     @Benchmark
     public void copyFloor(CopyBuffers b) {
         CpuKernels.copy(
-                NativeTensor.of(b.dst, DType.FLOAT32, COPY_BYTES / 4),
-                NativeTensor.of(b.src, DType.FLOAT32, COPY_BYTES / 4),
-                COPY_BYTES);
+                NativeTensor.of(b.dst, DType.FLOAT32, b.bytes / 4),
+                NativeTensor.of(b.src, DType.FLOAT32, b.bytes / 4),
+                b.bytes);
+    }
+
+    /**
+     * One float32 matrix as large as all the weights of the model (516 541 440 bytes = 168 145 x
+     * 768), for the product of one row with it: the weight reads of a decoding step without its 96
+     * other products, its kernels and its per-operation costs.
+     */
+    @State(Scope.Benchmark)
+    public static class WholeWeights {
+
+        static final long WEIGHT_BYTES = 516_541_440L;
+        static final long K = 768;
+        static final long ROWS = WEIGHT_BYTES / 4 / K;
+
+        long weight;
+        long row;
+        long out;
+
+        /** Allocates and fills the matrix, the row and the output. */
+        @Setup(Level.Trial)
+        public void allocate() {
+            weight = CpuTensorOps.allocate(ROWS * K * 4, false);
+            row = CpuTensorOps.allocate(K * 4, false);
+            out = CpuTensorOps.allocate(ROWS * 4, false);
+            CpuTensorOps.fill(TensorDType.FLOAT32, weight, ROWS * K, 0.001);
+            CpuTensorOps.fill(TensorDType.FLOAT32, row, K, 1.0);
+        }
+
+        /** Frees the memory. */
+        @TearDown(Level.Trial)
+        public void free() {
+            CpuTensorOps.free(weight);
+            CpuTensorOps.free(row);
+            CpuTensorOps.free(out);
+        }
+    }
+
+    /**
+     * The reads of a decoding step in one product: a row times a 168 145 x 768 float32 matrix read
+     * through its transpose, as the model's linears are (the GEMV path of {@code mops_cpu_matmul}).
+     *
+     * @param w the matrix
+     */
+    @Benchmark
+    public void gemvWholeWeights(WholeWeights w) {
+        CpuTensorOps.matmul(
+                TensorDType.FLOAT32,
+                1,
+                1,
+                WholeWeights.ROWS,
+                WholeWeights.K,
+                w.row,
+                new long[] {0, WholeWeights.K, 1},
+                w.weight,
+                new long[] {0, 1, WholeWeights.K},
+                w.out);
     }
 
     /**
