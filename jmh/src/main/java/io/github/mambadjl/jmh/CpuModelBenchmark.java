@@ -196,7 +196,7 @@ public class CpuModelBenchmark {
         }
     }
 
-    /** Two native buffers of 64 MiB for the copy floor. */
+    /** Two direct buffers of {@link CopySize#bytes()} for the copy floor. */
     @State(Scope.Benchmark)
     public static class CopyBuffers {
 
