@@ -186,16 +186,49 @@ inline int threads_for(int64_t count, int64_t grain) {
 
 /**
  * Runs fn(i, offsets) for every element i (row-major order) of a shape, where offsets[j] is the
- * element offset of operand j through its strides. Chunks run in parallel with OpenMP.
+ * element offset of operand j through its strides. Dimensions of size 1 are dropped and
+ * neighbours that every operand walks as one are merged first; the last remaining dimension is
+ * walked in a plain loop (unit strides visible to the compiler when every operand has them).
+ * Chunks run in parallel with OpenMP.
  */
 template <int N, typename Fn>
-void strided_for(int32_t rank, const int64_t *shape, const int64_t *const *strides, Fn &&fn) {
+void strided_for(int32_t rank, const int64_t *shape_in, const int64_t *const *strides_in,
+                 Fn &&fn) {
+    int64_t shape[MOPS_MAX_RANK];
+    int64_t st[N][MOPS_MAX_RANK];
+    int32_t r = 0;
     int64_t total = 1;
     for (int32_t d = 0; d < rank; ++d) {
-        total *= shape[d];
+        total *= shape_in[d];
+        if (shape_in[d] == 1) {
+            continue;
+        }
+        bool merge = r > 0;
+        for (int j = 0; j < N && merge; ++j) {
+            merge = st[j][r - 1] == strides_in[j][d] * shape_in[d];
+        }
+        if (merge) {
+            shape[r - 1] *= shape_in[d];
+        } else {
+            shape[r] = shape_in[d];
+            ++r;
+        }
+        for (int j = 0; j < N; ++j) {
+            st[j][r - 1] = strides_in[j][d];
+        }
     }
     if (total == 0) {
         return;
+    }
+    if (r == 0) {
+        const int64_t zero[N] = {};
+        fn(int64_t{0}, zero);
+        return;
+    }
+    const int64_t inner = shape[r - 1];
+    bool unit = true;
+    for (int j = 0; j < N; ++j) {
+        unit = unit && st[j][r - 1] == 1;
     }
     const int64_t grain = 16384;
     const int64_t chunks = (total + grain - 1) / grain;
@@ -209,27 +242,43 @@ void strided_for(int32_t rank, const int64_t *shape, const int64_t *const *strid
         for (int j = 0; j < N; ++j) {
             off[j] = 0;
         }
-        for (int32_t d = rank - 1; d >= 0; --d) {
+        for (int32_t d = r - 1; d >= 0; --d) {
             idx[d] = rem % shape[d];
             rem /= shape[d];
             for (int j = 0; j < N; ++j) {
-                off[j] += idx[d] * strides[j][d];
+                off[j] += idx[d] * st[j][d];
             }
         }
-        for (int64_t i = start; i < end; ++i) {
-            fn(i, off);
-            for (int32_t d = rank - 1; d >= 0; --d) {
-                ++idx[d];
-                for (int j = 0; j < N; ++j) {
-                    off[j] += strides[j][d];
+        for (int64_t i = start; i < end;) {
+            const int64_t len = std::min(end - i, inner - idx[r - 1]);
+            int64_t o[N];
+            if (unit) {
+                for (int64_t t = 0; t < len; ++t) {
+                    for (int j = 0; j < N; ++j) {
+                        o[j] = off[j] + t;
+                    }
+                    fn(i + t, o);
                 }
-                if (idx[d] < shape[d]) {
-                    break;
+            } else {
+                for (int64_t t = 0; t < len; ++t) {
+                    for (int j = 0; j < N; ++j) {
+                        o[j] = off[j] + t * st[j][r - 1];
+                    }
+                    fn(i + t, o);
                 }
-                for (int j = 0; j < N; ++j) {
-                    off[j] -= strides[j][d] * shape[d];
-                }
+            }
+            i += len;
+            idx[r - 1] += len;
+            for (int j = 0; j < N; ++j) {
+                off[j] += len * st[j][r - 1];
+            }
+            // carry into the outer dimensions at the end of a row
+            for (int32_t d = r - 1; d > 0 && idx[d] == shape[d]; --d) {
                 idx[d] = 0;
+                ++idx[d - 1];
+                for (int j = 0; j < N; ++j) {
+                    off[j] += st[j][d - 1] - st[j][d] * shape[d];
+                }
             }
         }
     }
