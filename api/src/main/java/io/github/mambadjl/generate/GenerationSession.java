@@ -90,7 +90,10 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
             Shape shape = new Shape(batch, maxPrompt);
             NDArray idArray = step.create(ids, shape);
             NDArray maskArray = padded ? step.create(mask, shape) : null;
-            choose(model.forward(parameterStore, idArray, maskArray, cache, false, false).logits());
+            // only the last position's logits: the prompt's next token
+            choose(
+                    model.forward(parameterStore, idArray, maskArray, cache, false, false, 1)
+                            .logits());
         }
     }
 

@@ -188,6 +188,42 @@ public final class CausalLM extends ShapedBlock {
             InferenceCache cache,
             boolean hiddenStates,
             boolean training) {
+        return forward(ps, inputIds, attentionMask, cache, hiddenStates, training, 0);
+    }
+
+    /**
+     * Runs the model on a batch of token ids, with logits for the last {@code logitsToKeep}
+     * positions only, as transformers' {@code logits_to_keep}: the prefill of a prompt for
+     * generation needs the logits of its last position, and the LM head over every position of a
+     * 512-token prompt is 40 of the 130 GFLOP of a mamba-130m prefill. Hidden states are returned
+     * for every position.
+     *
+     * @param ps the parameter store
+     * @param inputIds int64 {@code [batch, length]}
+     * @param attentionMask {@code [batch, length]} with 1 for tokens and 0 for (left) padding, or
+     *     {@code null}
+     * @param cache the cache to continue from and update, or {@code null}
+     * @param hiddenStates whether to return the hidden states
+     * @param training whether this is a training pass
+     * @param logitsToKeep how many of the last positions get logits; 0, or a number at least the
+     *     length, for all of them
+     * @return the logits {@code [batch, min(length, logitsToKeep), vocab]} and, if asked, the
+     *     hidden states
+     * @throws IllegalArgumentException if {@code logitsToKeep} is negative, or the inputs are
+     *     malformed
+     */
+    public LanguageModelOutput forward(
+            ParameterStore ps,
+            NDArray inputIds,
+            NDArray attentionMask,
+            InferenceCache cache,
+            boolean hiddenStates,
+            boolean training,
+            int logitsToKeep) {
+        if (logitsToKeep < 0) {
+            throw new IllegalArgumentException(
+                    "logitsToKeep must be 0 (all positions) or positive, got " + logitsToKeep);
+        }
         Shape shape = inputIds.getShape();
         if (shape.dimension() != 2) {
             throw new IllegalArgumentException("input_ids must be [batch, seq], got " + shape);
@@ -247,7 +283,11 @@ public final class CausalLM extends ShapedBlock {
         NDArray headT = weight.transpose();
         // the view belongs to this call, not to the model's manager that holds the weight
         headT.attach(h.getManager());
-        NDArray logits = h.matMul(headT);
+        NDArray kept = h;
+        if (logitsToKeep > 0 && logitsToKeep < length) {
+            kept = h.get(":, {}:, :", length - logitsToKeep);
+        }
+        NDArray logits = kept.matMul(headT);
         if (weight.getShape().get(0) != config.vocabSize()) {
             logits = logits.get("..., 0:{}", config.vocabSize());
         }

@@ -171,10 +171,26 @@ public class CpuModelBenchmark {
      */
     @Benchmark
     public float prefill512(LoadedModel s) {
+        return prefill(s, 0);
+    }
+
+    /**
+     * Prefill as generation runs it: a 512-token prompt with logits for its last position only.
+     *
+     * @param s the loaded model
+     * @return the last logit, so that the work is not eliminated
+     */
+    @Benchmark
+    public float prefill512LastLogits(LoadedModel s) {
+        return prefill(s, 1);
+    }
+
+    private static float prefill(LoadedModel s, int logitsToKeep) {
         try (NDManager step = s.manager.newSubManager()) {
             NDArray ids = s.prefillIds.duplicate();
             ids.attach(step);
-            NDArray logits = s.lm.forward(s.ps, ids, null, null, false, false).logits();
+            NDArray logits =
+                    s.lm.forward(s.ps, ids, null, null, false, false, logitsToKeep).logits();
             return logits.get("0, -1, -1").toFloatArray()[0];
         }
     }
