@@ -1,7 +1,7 @@
 // Engine ops: batched GEMM on the CPU. Panels of A (MR rows) and B (NR columns) are packed into
 // float32 (converting the dtype and absorbing any strides), then a register-blocked MR x NR
-// micro-kernel (AVX2/FMA when the CPU has it, portable C++ otherwise) accumulates over KC-deep
-// slices. Work is split over (row block, column group) tasks with OpenMP. A few rows (decoding)
+// micro-kernel (6 x 32 with AVX-512, 6 x 16 with AVX2/FMA, portable C++ otherwise) accumulates
+// over KC-deep slices. Work is split over (row block, column group) tasks with OpenMP. A few rows (decoding)
 // take the unpacked path of gemv.hpp instead.
 #include <algorithm>
 #include <cstring>
@@ -22,16 +22,16 @@ namespace mops {
 namespace {
 
 constexpr int64_t MR = 6;
-constexpr int64_t NR = 16;
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 96;   // rows per task, a multiple of MR
-constexpr int64_t NC = 2048; // columns of B packed at once, a multiple of NR
+constexpr int64_t NC = 2048; // columns of B packed at once, a multiple of every NR
 constexpr int64_t NG = 4;    // NR-panels per task
 
 using Kernel = void (*)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                         bool accumulate, int64_t m, int64_t n);
 
 /** Adds (or stores) the valid m x n part of an MR x NR tile into C. */
+template <int64_t NR>
 inline void write_tile(const float *tile, float *c, int64_t ldc, bool accumulate, int64_t m,
                        int64_t n) {
     for (int64_t i = 0; i < m; ++i) {
@@ -41,6 +41,7 @@ inline void write_tile(const float *tile, float *c, int64_t ldc, bool accumulate
     }
 }
 
+template <int64_t NR>
 void kernel_generic(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                     bool accumulate, int64_t m, int64_t n) {
     float tile[MR * NR] = {0};
@@ -53,13 +54,41 @@ void kernel_generic(int64_t kc, const float *a, const float *b, float *c, int64_
             }
         }
     }
-    write_tile(tile, c, ldc, accumulate, m, n);
+    write_tile<NR>(tile, c, ldc, accumulate, m, n);
 }
 
 #if defined(__x86_64__)
+/** MR x 32 on AVX-512: two vectors of B and six broadcasts of A feed twelve FMAs per step. */
+MOPS_TARGET_AVX512 void kernel_avx512(int64_t kc, const float *a, const float *b, float *c,
+                                      int64_t ldc, bool accumulate, int64_t m, int64_t n) {
+    constexpr int64_t NR = 32;
+    __m512 acc[MR][2];
+    for (auto &row : acc) {
+        row[0] = _mm512_setzero_ps();
+        row[1] = _mm512_setzero_ps();
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+        const __m512 b0 = _mm512_load_ps(b + p * NR);
+        const __m512 b1 = _mm512_load_ps(b + p * NR + 16);
+        const float *ap = a + p * MR;
+        for (int64_t i = 0; i < MR; ++i) {
+            const __m512 av = _mm512_set1_ps(ap[i]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+        }
+    }
+    alignas(64) float tile[MR * NR];
+    for (int64_t i = 0; i < MR; ++i) {
+        _mm512_store_ps(tile + i * NR, acc[i][0]);
+        _mm512_store_ps(tile + i * NR + 16, acc[i][1]);
+    }
+    write_tile<NR>(tile, c, ldc, accumulate, m, n);
+}
+
 __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float *a, const float *b,
                                                      float *c, int64_t ldc, bool accumulate,
                                                      int64_t m, int64_t n) {
+    constexpr int64_t NR = 16;
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -102,21 +131,12 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float *a,
     _mm256_store_ps(tile + 4 * NR + 8, c41);
     _mm256_store_ps(tile + 5 * NR, c50);
     _mm256_store_ps(tile + 5 * NR + 8, c51);
-    write_tile(tile, c, ldc, accumulate, m, n);
+    write_tile<NR>(tile, c, ldc, accumulate, m, n);
 }
 #endif
-
-Kernel select_kernel() {
-#if defined(__x86_64__)
-    if (use_avx2()) {
-        return kernel_avx2;
-    }
-#endif
-    return kernel_generic;
-}
 
 /** Packs B[p0:p0+kc, j0:j0+nc] into NR-wide panels, zero-padded: panel q holds kc x NR. */
-template <typename T>
+template <int64_t NR, typename T>
 void pack_b(const T *b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
             float *out) {
     const int64_t panels = (nc + NR - 1) / NR;
@@ -160,7 +180,7 @@ void pack_a(const T *a, int64_t rs, int64_t cs, int64_t i0, int64_t mc, int64_t 
 }
 
 /** c (m x n, row-major, leading dimension n) = a * b for one matrix of the batch. */
-template <typename T>
+template <int64_t NR, typename T>
 void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t acs,
               const T *b, int64_t brs, int64_t bcs, float *c, float *bpack) {
     if (k == 0) {
@@ -174,7 +194,7 @@ void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_
         const int64_t mblocks = (m + MC - 1) / MC;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
             const int64_t kc = std::min(KC, k - p0);
-            pack_b(b, brs, bcs, p0, kc, j0, nc, bpack);
+            pack_b<NR>(b, brs, bcs, p0, kc, j0, nc, bpack);
             const int64_t tasks = mblocks * ngroups;
             const bool accumulate = p0 > 0;
 #pragma omp parallel num_threads(threads_for(tasks *MC *NG *NR *kc, 1 << 17))
@@ -206,11 +226,28 @@ void gemm_one(Kernel kernel, int64_t m, int64_t n, int64_t k, const T *a, int64_
     }
 }
 
+/** The packed GEMM of one matrix with the micro-kernel of this CPU (and instruction-set cap). */
+template <typename T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t acs, const T *b,
+                 int64_t brs, int64_t bcs, float *c, float *bpack) {
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        gemm_one<32>(kernel_avx512, m, n, k, a, ars, acs, b, brs, bcs, c, bpack);
+        return;
+    }
+    if (use_avx2()) {
+        gemm_one<16>(kernel_avx2, m, n, k, a, ars, acs, b, brs, bcs, c, bpack);
+        return;
+    }
+#endif
+    gemm_one<16>(kernel_generic<16>, m, n, k, a, ars, acs, b, brs, bcs, c, bpack);
+}
+
 template <typename T>
 void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t abs_, int64_t ars,
             int64_t acs, const T *b, int64_t bbs, int64_t brs, int64_t bcs, T *out) {
-    const Kernel kernel = select_kernel();
-    const int64_t bpack_size = KC * ((std::min(NC, n) + NR - 1) / NR) * NR;
+    constexpr int64_t widest_nr = 32;
+    const int64_t bpack_size = KC * ((std::min(NC, n) + widest_nr - 1) / widest_nr) * widest_nr;
     float *bpack = nullptr; // allocated on the first product that the GEMV path does not take
     std::vector<float> cbuf;
     try {
@@ -230,8 +267,7 @@ void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, const T *a, int64_t 
                                     "could not allocate the packed B buffer");
                     }
                 }
-                gemm_one(kernel, m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c,
-                         bpack);
+                gemm_packed(m, n, k, a + s * abs_, ars, acs, b + s * bbs, brs, bcs, c, bpack);
             }
             if (!std::is_same<T, float>::value) {
                 T *o = out + s * m * n;

@@ -50,7 +50,9 @@ class CpuTensorOpsTest {
         "1, 3, 1030, 77, true, false",
         "2, 4, 515, 37, false, true",
         "1, 2, 3, 9, false, false",
-        "3, 1, 9, 300, true, true"
+        "3, 1, 9, 300, true, true",
+        // packed: more columns than one packed block of B (2048), a partial panel
+        "1, 7, 2100, 40, true, false"
     })
     void matmulMatchesFloat64Oracle(
             int batch, int m, int n, int k, boolean transposedB, boolean sharedB) {
