@@ -1,6 +1,9 @@
 // Depthwise causal conv1d and its one-step update on the CPU (see mambaops.h). The update
 // (decoding) has a path of its own: a dot product and a shift of the state per channel, then
-// the activation over a block of channels in one vectorised pass.
+// the activation over a block of channels in one vectorised pass. An input whose channels are
+// contiguous ([batch, length, channels] read through a transpose, as the blocks pass it) is
+// convolved in tiles of channels x steps, vectorised over the channels, instead of row by row
+// through a stride of a whole time step.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -81,11 +84,153 @@ template <typename T> ConvRowFn<T> conv_row_fn(int width) {
     }
 }
 
+constexpr int64_t TILE_CH = 64; // channels per tile of the channels-last path
+constexpr int64_t TILE_T = 64;  // steps per tile of the channels-last path
+
+/**
+ * Steps [t0, t0 + tn) of channels [0, dn) of one tile: x[t] at x + t * xs_t (channels
+ * contiguous), taps w[k][d], inputs before step 0 in hist[k][d] (oldest first); the output
+ * tile is written through os_d and os_t. Sums in the order of conv_row_body.
+ */
+template <typename T, int W>
+MOPS_ALWAYS_INLINE void conv_tile_body(const T *x, int64_t xs_t, int64_t dn, int64_t t0, int64_t tn,
+                                       const float *w, const float *bv, const float *hist, T *out,
+                                       int64_t os_d, int64_t os_t, bool act, float *acc) {
+    for (int64_t tt = 0; tt < tn; ++tt) {
+        float *a = acc + tt * TILE_CH;
+        for (int64_t d = 0; d < dn; ++d) {
+            a[d] = bv[d];
+        }
+        for (int k = 0; k < W; ++k) {
+            const int64_t src = t0 + tt - (W - 1) + k;
+            const float *wk = w + k * TILE_CH;
+            if (src >= 0) {
+                const T *xr = x + src * xs_t;
+#pragma omp simd
+                for (int64_t d = 0; d < dn; ++d) {
+                    a[d] += wk[d] * to_float(xr[d]);
+                }
+            } else {
+                const float *hr = hist + (src + W - 1) * TILE_CH;
+#pragma omp simd
+                for (int64_t d = 0; d < dn; ++d) {
+                    a[d] += wk[d] * hr[d];
+                }
+            }
+        }
+    }
+    if (act) {
+#pragma omp simd
+        for (int64_t i = 0; i < tn * TILE_CH; ++i) {
+            acc[i] = silu(acc[i]);
+        }
+    }
+    for (int64_t d = 0; d < dn; ++d) {
+        T *o = out + d * os_d + t0 * os_t;
+        for (int64_t tt = 0; tt < tn; ++tt) {
+            o[tt * os_t] = from_float<T>(acc[tt * TILE_CH + d]);
+        }
+    }
+}
+
+template <typename T, int W>
+MOPS_TARGET_AVX512 void conv_tile_avx512(const T *x, int64_t xs_t, int64_t dn, int64_t t0,
+                                         int64_t tn, const float *w, const float *bv,
+                                         const float *hist, T *out, int64_t os_d, int64_t os_t,
+                                         bool act, float *acc) {
+    conv_tile_body<T, W>(x, xs_t, dn, t0, tn, w, bv, hist, out, os_d, os_t, act, acc);
+}
+
+template <typename T, int W>
+MOPS_TARGET_AVX2 void conv_tile_avx2(const T *x, int64_t xs_t, int64_t dn, int64_t t0, int64_t tn,
+                                     const float *w, const float *bv, const float *hist, T *out,
+                                     int64_t os_d, int64_t os_t, bool act, float *acc) {
+    conv_tile_body<T, W>(x, xs_t, dn, t0, tn, w, bv, hist, out, os_d, os_t, act, acc);
+}
+
+template <typename T, int W>
+void conv_tile_base(const T *x, int64_t xs_t, int64_t dn, int64_t t0, int64_t tn, const float *w,
+                    const float *bv, const float *hist, T *out, int64_t os_d, int64_t os_t,
+                    bool act, float *acc) {
+    conv_tile_body<T, W>(x, xs_t, dn, t0, tn, w, bv, hist, out, os_d, os_t, act, acc);
+}
+
+template <typename T>
+using ConvTileFn = void (*)(const T *, int64_t, int64_t, int64_t, int64_t, const float *,
+                            const float *, const float *, T *, int64_t, int64_t, bool, float *);
+
+template <typename T, int W> ConvTileFn<T> conv_tile_fn_for() {
+    return use_avx512() ? &conv_tile_avx512<T, W>
+                        : (use_avx2() ? &conv_tile_avx2<T, W> : &conv_tile_base<T, W>);
+}
+
+template <typename T> ConvTileFn<T> conv_tile_fn(int width) {
+    switch (width) {
+    case 2:
+        return conv_tile_fn_for<T, 2>();
+    case 3:
+        return conv_tile_fn_for<T, 3>();
+    default:
+        return conv_tile_fn_for<T, 4>();
+    }
+}
+
+/** The convolution of a channels-last input (xs_d == 1): (batch, tile of channels) tasks. */
+template <typename T>
+void conv1d_channels_last(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t xs_b,
+                          int64_t xs_t, const T *weight, int width, const T *bias,
+                          const float *initial_state, float *final_state, T *out, int64_t os_b,
+                          int64_t os_d, int64_t os_t, bool act) {
+    const int hist = width - 1;
+    const int64_t tiles = (dim + TILE_CH - 1) / TILE_CH;
+    const ConvTileFn<T> tile_fn = conv_tile_fn<T>(width);
+#pragma omp parallel for schedule(static) if (batch * dim * seqlen >= (1 << 15))
+    for (int64_t task = 0; task < batch * tiles; ++task) {
+        const int64_t b = task / tiles;
+        const int64_t d0 = (task % tiles) * TILE_CH;
+        const int64_t dn = std::min(TILE_CH, dim - d0);
+        alignas(64) float w[4 * TILE_CH] = {};
+        alignas(64) float bv[TILE_CH] = {};
+        alignas(64) float prev[3 * TILE_CH] = {};
+        alignas(64) float acc[TILE_T * TILE_CH];
+        for (int64_t d = 0; d < dn; ++d) {
+            for (int k = 0; k < width; ++k) {
+                w[k * TILE_CH + d] = to_float(weight[(d0 + d) * width + k]);
+            }
+            bv[d] = bias ? to_float(bias[d0 + d]) : 0.0f;
+            for (int k = 0; k < hist && initial_state; ++k) {
+                prev[k * TILE_CH + d] = initial_state[(b * dim + d0 + d) * hist + k];
+            }
+        }
+        const T *xb = x + b * xs_b + d0;
+        for (int64_t t0 = 0; t0 < seqlen; t0 += TILE_T) {
+            tile_fn(xb, xs_t, dn, t0, std::min(TILE_T, seqlen - t0), w, bv, prev,
+                    out + b * os_b + d0 * os_d, os_d, os_t, act, acc);
+        }
+        if (final_state) {
+            // the last hist inputs of [prev, x], oldest first (prev was read before: the two
+            // states may alias)
+            for (int64_t d = 0; d < dn; ++d) {
+                for (int k = 0; k < hist; ++k) {
+                    const int64_t src = seqlen - hist + k;
+                    final_state[(b * dim + d0 + d) * hist + k] =
+                        src >= 0 ? to_float(xb[src * xs_t + d]) : prev[(src + hist) * TILE_CH + d];
+                }
+            }
+        }
+    }
+}
+
 template <typename T>
 void conv1d_rows(const T *x, int64_t batch, int64_t dim, int64_t seqlen, int64_t xs_b, int64_t xs_d,
                  int64_t xs_t, const T *weight, int width, const T *bias,
                  const float *initial_state, float *final_state, T *out, int64_t os_b, int64_t os_d,
                  int64_t os_t, bool act) {
+    if (xs_d == 1 && dim > 1 && seqlen > 1) {
+        conv1d_channels_last(x, batch, dim, seqlen, xs_b, xs_t, weight, width, bias,
+                             initial_state, final_state, out, os_b, os_d, os_t, act);
+        return;
+    }
     const int64_t rows = batch * dim;
     const int hist = width - 1;
     const ConvRowFn<T> row_fn = conv_row_fn<T>(width);
