@@ -93,10 +93,11 @@ __attribute__((target("avx2,fma,f16c"))) void dot_block_avx2(int64_t m, int64_t 
     }
 }
 
-// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics may be used
-// uninitialised (GCC bug 105593, fixed in GCC 13).
+// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics are (or may
+// be) used uninitialised (GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 load16(const float *p) {
     return _mm512_loadu_ps(p);
 }

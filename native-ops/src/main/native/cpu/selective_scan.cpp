@@ -60,10 +60,11 @@ MOPS_ALWAYS_INLINE float state_row(int64_t N, const float *s_in, float *s_out, f
 }
 
 #if defined(__x86_64__)
-// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics may be used
-// uninitialised (GCC bug 105593, fixed in GCC 13).
+// GCC 12 warns that the _mm512_undefined_* values inside its own AVX-512 intrinsics are (or may
+// be) used uninitialised (GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 /** fast_exp on 16 lanes, step for step. */
 MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 fast_exp16(__m512 x) {
     x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
@@ -85,13 +86,11 @@ MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE __m512 fast_exp16(__m512 x) {
     return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
 }
 
-/**
- * state_row for N a multiple of 16: lanes of 16 and a tree sum instead of a serial one (a call
- * of its own: GCC inlines AVX-512 code only into functions that are AVX-512 themselves).
- */
-MOPS_TARGET_AVX512 float state_row16(int64_t N, const float *s_in, float *s_out, float d,
-                                     const float *A, bool a_scalar, float du, const float *bn,
-                                     const float *cn) {
+/** state_row for N a multiple of 16: lanes of 16 and a tree sum instead of a serial one. */
+MOPS_TARGET_AVX512 MOPS_ALWAYS_INLINE float state_row16_body(int64_t N, const float *s_in,
+                                                             float *s_out, float d, const float *A,
+                                                             bool a_scalar, float du,
+                                                             const float *bn, const float *cn) {
     const __m512 dv = _mm512_set1_ps(d);
     const __m512 duv = _mm512_set1_ps(du);
     const __m512 da = _mm512_set1_ps(a_scalar ? fast_exp(d * A[0]) : 0.0f);
@@ -104,6 +103,44 @@ MOPS_TARGET_AVX512 float state_row16(int64_t N, const float *s_in, float *s_out,
         y = _mm512_fmadd_ps(_mm512_loadu_ps(cn + n), sn, y);
     }
     return _mm512_reduce_add_ps(y);
+}
+
+/**
+ * state_row16_body as a call of its own: GCC inlines AVX-512 code only into functions that are
+ * AVX-512 themselves.
+ */
+MOPS_TARGET_AVX512 float state_row16(int64_t N, const float *s_in, float *s_out, float d,
+                                     const float *A, bool a_scalar, float du, const float *bn,
+                                     const float *cn) {
+    return state_row16_body(N, s_in, s_out, d, A, a_scalar, du, bn, cn);
+}
+
+/**
+ * tc steps of one state row (N a multiple of 16) in one call: yv[t] = state_row(...) for the
+ * time steps of a chunk, B and C of step t at bt + t * N and ct + t * N. With N = 16 the row
+ * stays in a register from step to step (the same arithmetic as state_row16_body).
+ */
+MOPS_TARGET_AVX512 void state_rows16(int64_t N, float *s, int64_t tc, const float *dtv,
+                                     const float *uv, const float *A, bool a_scalar,
+                                     const float *bt, const float *ct, float *yv) {
+    if (N != 16) {
+        for (int64_t tt = 0; tt < tc; ++tt) {
+            yv[tt] = state_row16_body(N, s, s, dtv[tt], A, a_scalar, dtv[tt] * uv[tt],
+                                      bt + tt * N, ct + tt * N);
+        }
+        return;
+    }
+    __m512 sv = _mm512_loadu_ps(s);
+    const __m512 av = a_scalar ? _mm512_set1_ps(A[0]) : _mm512_loadu_ps(A);
+    for (int64_t tt = 0; tt < tc; ++tt) {
+        const float d = dtv[tt];
+        const __m512 decay = a_scalar ? _mm512_set1_ps(fast_exp(d * A[0]))
+                                      : fast_exp16(_mm512_mul_ps(_mm512_set1_ps(d), av));
+        sv = _mm512_fmadd_ps(sv, decay,
+                             _mm512_mul_ps(_mm512_set1_ps(d * uv[tt]), _mm512_loadu_ps(bt + tt * 16)));
+        yv[tt] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_loadu_ps(ct + tt * 16), sv));
+    }
+    _mm512_storeu_ps(s, sv);
 }
 #pragma GCC diagnostic pop
 #endif
@@ -209,10 +246,19 @@ MOPS_ALWAYS_INLINE void scan_task_body(const ScanParams &p, int64_t task, int64_
                     }
                 }
                 float *s = state + ((c1 - c1_begin) * p.ch2 + c2) * N;
-                for (int64_t tt = 0; tt < tc; ++tt) {
+                bool done = false;
+#if defined(__x86_64__)
+                if constexpr (WIDE) {
+                    if (N % 16 == 0) {
+                        state_rows16(N, s, tc, dtv, uv, arow, a_scalar, bt, ct, yv);
+                        done = true;
+                    }
+                }
+#endif
+                for (int64_t tt = 0; tt < tc && !done; ++tt) {
                     const float d = dtv[tt];
-                    yv[tt] = state_row_for<WIDE>(N, s, s, d, arow, a_scalar, d * uv[tt],
-                                                 bt + tt * N, ct + tt * N);
+                    yv[tt] = state_row(N, s, s, d, arow, a_scalar, d * uv[tt], bt + tt * N,
+                                       ct + tt * N);
                 }
                 T *orow = out + b * p.os[0] + c1 * p.os[1] + c2 * p.os[2] + t0 * p.os[3];
                 for (int64_t tt = 0; tt < tc; ++tt) {
