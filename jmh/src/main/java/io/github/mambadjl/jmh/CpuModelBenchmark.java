@@ -25,6 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -99,6 +101,10 @@ public class CpuModelBenchmark {
         @Param({"Mamba", "PyTorch"})
         public String engine;
 
+        /** The dtype of the weights and activations: float32 (the issue's), bfloat16 or float16. */
+        @Param({"float32"})
+        public String dtype = "float32";
+
         Model model;
         CausalLM lm;
         NDManager manager;
@@ -117,12 +123,15 @@ public class CpuModelBenchmark {
             Path dir = checkpoint();
             model = Model.newInstance("mamba-130m-random", Device.cpu(), engine);
             if ("Mamba".equals(engine)) {
-                model.load(dir);
+                model.load(dir, null, Map.of("dtype", dtype));
                 lm = (CausalLM) model.getBlock();
             } else {
                 try (Checkpoint ckpt = Checkpoint.open(dir)) {
                     lm = CausalLM.fromConfig(ckpt.config());
-                    lm.loadWeights(ckpt, model.getNDManager(), DataType.FLOAT32);
+                    lm.loadWeights(
+                            ckpt,
+                            model.getNDManager(),
+                            DataType.valueOf(dtype.toUpperCase(Locale.ROOT)));
                 }
                 model.setBlock(lm);
             }
@@ -191,7 +200,7 @@ public class CpuModelBenchmark {
             ids.attach(step);
             NDArray logits =
                     s.lm.forward(s.ps, ids, null, null, false, false, logitsToKeep).logits();
-            return logits.get("0, -1, -1").toFloatArray()[0];
+            return logits.get("0, -1, -1").toType(DataType.FLOAT32, false).toFloatArray()[0];
         }
     }
 
@@ -208,7 +217,7 @@ public class CpuModelBenchmark {
             NDArray token = s.nextToken.duplicate();
             token.attach(step);
             NDArray logits = s.lm.forward(s.ps, token, null, s.cache, false, false).logits();
-            return logits.get("0, 0, 0").toFloatArray()[0];
+            return logits.get("0, 0, 0").toType(DataType.FLOAT32, false).toFloatArray()[0];
         }
     }
 
