@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * <pre>
  * OMP_NUM_THREADS=1 java -cp jmh/target/benchmarks.jar io.github.mambadjl.jmh.DecodeCpuTime \
- *     [engine=Mamba] [warmup=200] [steps=200]
+ *     [engine=Mamba] [warmup=200] [steps=200] [dtype=float32]
  * </pre>
  */
 public final class DecodeCpuTime {
@@ -29,7 +29,7 @@ public final class DecodeCpuTime {
     /**
      * Measures decoding steps and prints the CPU time per step and the counts.
      *
-     * @param args {@code [engine [warmup [steps]]]}
+     * @param args {@code [engine [warmup [steps [dtype]]]]}
      * @throws Exception if the model cannot be loaded
      */
     public static void main(String[] args) throws Exception {
@@ -37,6 +37,7 @@ public final class DecodeCpuTime {
         s.engine = args.length > 0 ? args[0] : "Mamba";
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+        s.dtype = args.length > 3 ? args[3] : "float32";
         s.load();
         try {
             ThreadMXBean bean = ManagementFactory.getThreadMXBean();
