@@ -6,6 +6,7 @@
 // through a stride of a whole time step.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_simd.hpp"
@@ -72,16 +73,22 @@ template <typename T>
 using ConvRowFn = void (*)(const T *, int64_t, int64_t, const float *, float, float *, T *, int64_t,
                            bool, float *, float *);
 
-template <typename T> ConvRowFn<T> conv_row_fn(int width) {
-    const bool avx2 = use_avx2();
+/** pick(std::integral_constant<int, W>) for the filter width W (2, 3 or 4; checked before). */
+template <typename Pick> auto for_width(int width, Pick pick) {
     switch (width) {
     case 2:
-        return avx2 ? &conv_row_avx2<T, 2> : &conv_row_base<T, 2>;
+        return pick(std::integral_constant<int, 2>{});
     case 3:
-        return avx2 ? &conv_row_avx2<T, 3> : &conv_row_base<T, 3>;
+        return pick(std::integral_constant<int, 3>{});
     default:
-        return avx2 ? &conv_row_avx2<T, 4> : &conv_row_base<T, 4>;
+        return pick(std::integral_constant<int, 4>{});
     }
+}
+
+template <typename T> ConvRowFn<T> conv_row_fn(int width) {
+    return for_width(width, [](auto w) -> ConvRowFn<T> {
+        return use_avx2() ? &conv_row_avx2<T, w> : &conv_row_base<T, w>;
+    });
 }
 
 constexpr int64_t TILE_CH = 64; // channels per tile of the channels-last path
@@ -159,20 +166,11 @@ template <typename T>
 using ConvTileFn = void (*)(const T *, int64_t, int64_t, int64_t, int64_t, const float *,
                             const float *, const float *, T *, int64_t, int64_t, bool, float *);
 
-template <typename T, int W> ConvTileFn<T> conv_tile_fn_for() {
-    return use_avx512() ? &conv_tile_avx512<T, W>
-                        : (use_avx2() ? &conv_tile_avx2<T, W> : &conv_tile_base<T, W>);
-}
-
 template <typename T> ConvTileFn<T> conv_tile_fn(int width) {
-    switch (width) {
-    case 2:
-        return conv_tile_fn_for<T, 2>();
-    case 3:
-        return conv_tile_fn_for<T, 3>();
-    default:
-        return conv_tile_fn_for<T, 4>();
-    }
+    return for_width(width, [](auto w) -> ConvTileFn<T> {
+        return use_avx512() ? &conv_tile_avx512<T, w>
+                            : (use_avx2() ? &conv_tile_avx2<T, w> : &conv_tile_base<T, w>);
+    });
 }
 
 /** The convolution of a channels-last input (xs_d == 1): (batch, tile of channels) tasks. */
@@ -335,15 +333,9 @@ using ConvUpdateFn = void (*)(const T *, int64_t, int64_t, int64_t, int64_t, int
                               const T *, float *, T *, int64_t, int64_t, bool);
 
 template <typename T> ConvUpdateFn<T> conv_update_fn(int width) {
-    const bool avx2 = use_avx2();
-    switch (width) {
-    case 2:
-        return avx2 ? &conv_update_avx2<T, 2> : &conv_update_base<T, 2>;
-    case 3:
-        return avx2 ? &conv_update_avx2<T, 3> : &conv_update_base<T, 3>;
-    default:
-        return avx2 ? &conv_update_avx2<T, 4> : &conv_update_base<T, 4>;
-    }
+    return for_width(width, [](auto w) -> ConvUpdateFn<T> {
+        return use_avx2() ? &conv_update_avx2<T, w> : &conv_update_base<T, w>;
+    });
 }
 
 template <typename T>
