@@ -26,7 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The inference cache: stepwise and split prefill, left padding, snapshot, restore and fork. */
+/**
+ * The inference cache: stepwise and split prefill, left padding, snapshot, restore and fork; logits
+ * of the last positions only ({@code logitsToKeep}, as transformers' logits_to_keep).
+ */
 class CacheConsistencyTest {
 
     private static final double TOL = 2e-5;
@@ -220,5 +223,55 @@ class CacheConsistencyTest {
         assertFalse(
                 GenerationConfig.builder().optRecordSteps(false).build().recordSteps(),
                 "and can be turned off");
+    }
+
+    private static void assertEqualLogits(NDArray want, NDArray got) {
+        assertEquals(want.getShape(), got.getShape());
+        float[] a = want.toFloatArray();
+        float[] b = got.toFloatArray();
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], 1e-6 * Math.max(1, Math.abs(a[i])), "logit " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void keptLogitsAreTheLastPositionsOfAllLogits(String model) throws Exception {
+        CausalLM lm = load(model);
+        NDArray ids = randomIds(2, 9, 11);
+        NDArray all = lm.forward(ps, ids, null, null, false, false).logits();
+        assertEqualLogits(
+                all.get(":, -1:, :"), lm.forward(ps, ids, null, null, false, false, 1).logits());
+        assertEqualLogits(
+                all.get(":, -3:, :"), lm.forward(ps, ids, null, null, false, false, 3).logits());
+        assertEqualLogits(all, lm.forward(ps, ids, null, null, false, false, 9).logits());
+        assertEqualLogits(all, lm.forward(ps, ids, null, null, false, false, 50).logits());
+        LanguageModelOutput out = lm.forward(ps, ids, null, null, true, false, 1);
+        assertEquals(9, out.hiddenStates().get(0).getShape().get(1));
+    }
+
+    @Test
+    void aPrefillWithTheLastLogitsLeavesTheCacheAsAFullOne() throws Exception {
+        CausalLM lm = load("mamba-tiny");
+        NDArray prompt = randomIds(1, 7, 11);
+        NDArray next = manager.create(new long[] {5}, new Shape(1, 1));
+        try (InferenceCache full = lm.newCache(manager, 1);
+                InferenceCache last = lm.newCache(manager, 1)) {
+            lm.forward(ps, prompt, null, full, false, false);
+            lm.forward(ps, prompt, null, last, false, false, 1);
+            assertEqualLogits(
+                    lm.forward(ps, next, null, full, false, false).logits(),
+                    lm.forward(ps, next, null, last, false, false).logits());
+        }
+    }
+
+    @Test
+    void aNegativeCountIsRefused() throws Exception {
+        CausalLM lm = load("mamba-tiny");
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> lm.forward(ps, randomIds(1, 3, 11), null, null, false, false, -1));
+        assertTrue(e.getMessage().contains("logitsToKeep"), e.getMessage());
     }
 }
