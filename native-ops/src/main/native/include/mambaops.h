@@ -221,6 +221,27 @@ MOPS_API int32_t mops_cpu_topk(int32_t dtype, const void *x, int64_t outer, int6
                                int64_t inner, int64_t k, int32_t largest, void *values,
                                int64_t *indices);
 
+/**
+ * Chooses one token per row of logits ([rows, vocab], rows row_stride elements apart; float32,
+ * float16 or bfloat16) as a sampler with a temperature, top-k, top-p and min-p does, from one
+ * draw per row: draws[r] is u * 2^53 for a u in [0, 1) (the integer behind java.util.Random's
+ * nextDouble), so that the caller keeps the random stream and both libraries choose alike.
+ *
+ * The tokens of a row are ranked by logit, descending, ties by lower id. Top-k (top_k > 0) keeps
+ * the first top_k of them. Each kept token weighs w = exp(logit / temperature - best) (the
+ * division in float, the rest in double), held as round(w * 2^44), an integer. Top-p
+ * (top_p < 1) keeps the shortest prefix whose weight reaches top_p times the kept weight (all of
+ * it if rounding never reaches it); min-p (min_p > 0) then ends the prefix before the first token
+ * after the best whose w is below min_p. The token chosen is the first of the prefix at which the
+ * cumulative weight exceeds u times the prefix's weight (the last one if none does). tokens are
+ * int64 [rows]. temperature must be positive and finite, top_k >= 0 (0: off), top_p in (0, 1]
+ * (1: off), min_p in [0, 1] (0: off); a draw outside [0, 2^53) is an invalid argument.
+ */
+MOPS_API int32_t mops_cpu_sample_tokens(int32_t dtype, const void *logits, int64_t rows,
+                                        int64_t vocab, int64_t row_stride, float temperature,
+                                        int64_t top_k, float top_p, float min_p,
+                                        const int64_t *draws, int64_t *tokens);
+
 /* ========================================================= end of engine ops */
 
 /* ------------------------------------------------------------------ CPU library */
@@ -667,9 +688,19 @@ MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch,
                                      const int64_t *v_strides, void *out,
                                      const int64_t *out_strides);
 
+/**
+ * Same contract as mops_cpu_sample_tokens, with logits, draws and tokens in device memory and the
+ * same choices (the weights' sums are exact integers, so their order does not matter); a draw
+ * outside [0, 2^53) is not checked on the device. rows must be below 2^31.
+ */
+MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void *logits,
+                                         int64_t rows, int64_t vocab, int64_t row_stride,
+                                         float temperature, int64_t top_k, float top_p,
+                                         float min_p, const int64_t *draws, int64_t *tokens);
+
 /* ========================================================= end of engine ops (CUDA library) */
 
-#define MOPS_ABI_VERSION 2
+#define MOPS_ABI_VERSION 3
 
 #ifdef __cplusplus
 }

@@ -110,4 +110,17 @@ final class CpuTensorLibrary {
             int largest,
             long values,
             long indices);
+
+    static native int mops_cpu_sample_tokens(
+            int dtype,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            float temperature,
+            long topK,
+            float topP,
+            float minP,
+            long draws,
+            long tokens);
 }

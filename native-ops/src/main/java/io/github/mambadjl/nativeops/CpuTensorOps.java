@@ -481,6 +481,45 @@ public final class CpuTensorOps {
                 new long[] {outer, n, inner});
     }
 
+    /**
+     * Chooses one token per row of logits by temperature, top-k, top-p and min-p from one draw per
+     * row ({@code mops_cpu_sample_tokens}).
+     *
+     * @param type the logits' dtype (float32, float16 or bfloat16)
+     * @param logits the {@code [rows, vocab]} logits, rows {@code rowStride} elements apart
+     * @param rows the number of rows
+     * @param vocab the number of logits in a row
+     * @param rowStride the elements from one row to the next
+     * @param settings how to choose
+     * @param draws the int64 {@code [rows]} draws: {@code u * 2^53} for a u in [0, 1)
+     * @param tokens the int64 {@code [rows]} output
+     */
+    public static void sampleTokens(
+            TensorDType type,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            SamplingSettings settings,
+            long draws,
+            long tokens) {
+        check(
+                CpuTensorLibrary.mops_cpu_sample_tokens(
+                        type.code(),
+                        logits,
+                        rows,
+                        vocab,
+                        rowStride,
+                        settings.temperature(),
+                        settings.topK(),
+                        settings.topP(),
+                        settings.minP(),
+                        draws,
+                        tokens),
+                "sample_tokens",
+                new long[] {rows, vocab});
+    }
+
     private static void check(int status, String op, long[] shape) {
         if (status != 0) {
             check(status, op, java.util.Arrays.toString(shape));

@@ -138,6 +138,20 @@ final class CudaTensorLibrary {
             long values,
             long indices);
 
+    static native int mops_cuda_sample_tokens(
+            long stream,
+            int dtype,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            float temperature,
+            long topK,
+            float topP,
+            float minP,
+            long draws,
+            long tokens);
+
     static native int mops_cuda_gemm_load();
 
     static native int mops_cuda_matmul(

@@ -35,6 +35,7 @@ class CudaEngineOpsLibraryTest {
         "mops_cuda_cumsum",
         "mops_cuda_take",
         "mops_cuda_topk",
+        "mops_cuda_sample_tokens",
         "mops_cuda_gemm_load",
         "mops_cuda_matmul",
         "mops_cuda_attention"

@@ -1,0 +1,264 @@
+// Engine ops (CUDA): choosing one token per row of logits by temperature, top-k, top-p and min-p
+// and a given draw, with the CPU's definitions (common/sampling.hpp) and so the CPU's choices.
+//
+// One block per row. Every filter keeps a prefix of the row's ranking, and the draw picks a
+// position in it, so each is the search for one 64-bit rank key: a radix search, 8 bits per pass
+// from the top, that histograms the weight (a count for top-k, the fixed-point weight otherwise)
+// of the keys still matching the digits chosen so far and picks the digit where the cumulative
+// weight reaches the threshold. The sums are integers, so the block finds exactly the key the
+// CPU's ordered walk finds. A thread adds the weights of consecutive keys of one digit in a
+// register before one shared-memory atomic, which keeps the first passes (where most keys share
+// their top digits) from serialising on one counter.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "engine_common.cuh"
+#include "mambaops.h"
+#include "sampling.hpp"
+#include "status.hpp"
+
+namespace mops {
+namespace ce {
+namespace {
+
+constexpr int kSampleThreads = 1024;
+constexpr int kWarps = kSampleThreads / 32;
+constexpr uint64_t kNone = ~0ull;
+
+/** The block's shared scratch. */
+struct Scratch {
+    unsigned long long histogram[256];
+    unsigned long long partial[kWarps];
+    uint64_t before;
+    int digit;
+};
+
+/** One row of logits and the settings that weigh it. */
+template <typename T> struct Row {
+    const T *logits;
+    int64_t vocab;
+    float temperature;
+    double best; // the best token's scaled logit
+
+    __device__ float logit(int64_t i) const { return to_float(logits[i]); }
+
+    __device__ double weight(float logit) const {
+        return exp(sampling::scaled(logit, temperature) - best);
+    }
+};
+
+enum class Combine { kSum, kMin, kMax };
+
+/** Combines one value per thread over the block (every thread gets the result). */
+template <Combine kOp>
+__device__ uint64_t block_combine(uint64_t v, Scratch &sh) {
+    auto combine = [](uint64_t a, uint64_t b) {
+        return kOp == Combine::kSum ? a + b : kOp == Combine::kMin ? (a < b ? a : b)
+                                                                   : (a > b ? a : b);
+    };
+    for (int offset = 16; offset > 0; offset /= 2) {
+        v = combine(v, __shfl_down_sync(0xffffffffu, v, offset));
+    }
+    const int warp = threadIdx.x / 32;
+    if (threadIdx.x % 32 == 0) {
+        sh.partial[warp] = v;
+    }
+    __syncthreads();
+    uint64_t all = sh.partial[0];
+    for (int w = 1; w < kWarps; ++w) {
+        all = combine(all, sh.partial[w]);
+    }
+    __syncthreads();
+    return all;
+}
+
+/**
+ * The smallest key K among the row's keys <= hi whose cumulative weight (of the keys <= K)
+ * satisfies the threshold (sampling::satisfies), or kNone when even all of them do not. kCount
+ * weighs every key 1; otherwise a key weighs its fixed-point weight.
+ */
+template <bool kCount, typename T>
+__device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, bool strict,
+                           Scratch &sh) {
+    uint64_t prefix = 0;
+    uint64_t mask = 0;
+    uint64_t before = 0;
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        for (int b = threadIdx.x; b < 256; b += blockDim.x) {
+            sh.histogram[b] = 0;
+        }
+        __syncthreads();
+        int run_digit = -1;
+        uint64_t run = 0;
+        for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
+            const float l = row.logit(i);
+            const uint64_t key = sampling::rank_key(l, i);
+            if (key > hi || (key & mask) != prefix) {
+                continue;
+            }
+            const int digit = static_cast<int>((key >> shift) & 255u);
+            if (digit != run_digit) {
+                if (run_digit >= 0) {
+                    atomicAdd(&sh.histogram[run_digit], static_cast<unsigned long long>(run));
+                }
+                run_digit = digit;
+                run = 0;
+            }
+            run += kCount ? 1 : sampling::fixed_weight(row.weight(l));
+        }
+        if (run_digit >= 0) {
+            atomicAdd(&sh.histogram[run_digit], static_cast<unsigned long long>(run));
+        }
+        __syncthreads();
+        if (threadIdx.x < 32) {
+            // lane l owns the digits 8l .. 8l + 7
+            const int lane = threadIdx.x;
+            uint64_t own = 0;
+            for (int d = 0; d < 8; ++d) {
+                own += sh.histogram[lane * 8 + d];
+            }
+            uint64_t inclusive = own;
+            for (int offset = 1; offset < 32; offset *= 2) {
+                const uint64_t up = __shfl_up_sync(0xffffffffu, inclusive, offset);
+                if (lane >= offset) {
+                    inclusive += up;
+                }
+            }
+            uint64_t cumulative = before + inclusive - own;
+            int found = -1;
+            uint64_t found_before = 0;
+            for (int d = 0; d < 8 && found < 0; ++d) {
+                const uint64_t next = cumulative + sh.histogram[lane * 8 + d];
+                if (sh.histogram[lane * 8 + d] != 0 &&
+                    sampling::satisfies(next, threshold, strict)) {
+                    found = lane * 8 + d;
+                    found_before = cumulative;
+                }
+                cumulative = next;
+            }
+            const unsigned ballot = __ballot_sync(0xffffffffu, found >= 0);
+            const int first_lane = ballot == 0 ? 0 : __ffs(ballot) - 1;
+            const int digit = __shfl_sync(0xffffffffu, found, first_lane);
+            const uint64_t digit_before = __shfl_sync(0xffffffffu, found_before, first_lane);
+            if (lane == 0) {
+                sh.digit = ballot == 0 ? -1 : digit;
+                sh.before = digit_before;
+            }
+        }
+        __syncthreads();
+        const int digit = sh.digit;
+        before = sh.before;
+        __syncthreads();
+        if (digit < 0) {
+            return kNone;
+        }
+        prefix |= static_cast<uint64_t>(digit) << shift;
+        mask |= 255ull << shift;
+    }
+    return prefix;
+}
+
+/** The sum of the fixed-point weights of the keys <= hi. */
+template <typename T> __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
+    uint64_t sum = 0;
+    for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
+        const float l = row.logit(i);
+        if (sampling::rank_key(l, i) <= hi) {
+            sum += sampling::fixed_weight(row.weight(l));
+        }
+    }
+    return block_combine<Combine::kSum>(sum, sh);
+}
+
+template <typename T>
+__global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride,
+                              float temperature, int64_t top_k, float top_p, float min_p,
+                              const int64_t *draws, int64_t *tokens) {
+    __shared__ Scratch sh;
+    Row<T> row{logits + blockIdx.x * row_stride, vocab, temperature, 0.0};
+    uint64_t first = kNone;
+    for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
+        const uint64_t key = sampling::rank_key(row.logit(i), i);
+        first = key < first ? key : first;
+    }
+    first = block_combine<Combine::kMin>(first, sh);
+    row.best = sampling::scaled(row.logit(sampling::key_token(first)), temperature);
+    uint64_t hi = kNone;
+    if (top_k > 0 && top_k < vocab) {
+        hi = search<true>(row, hi, static_cast<double>(top_k), false, sh);
+    }
+    if (top_p < 1) {
+        const uint64_t sum = weight_below(row, hi, sh);
+        const uint64_t cut = search<false>(
+            row, hi, static_cast<double>(top_p) * static_cast<double>(sum), false, sh);
+        if (cut != kNone) {
+            hi = cut;
+        }
+    }
+    if (min_p > 0) {
+        // the first key after the best whose weight is below min_p ends the kept prefix
+        uint64_t cut = kNone;
+        for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
+            const float l = row.logit(i);
+            const uint64_t key = sampling::rank_key(l, i);
+            if (key <= hi && key != first && key < cut &&
+                row.weight(l) < static_cast<double>(min_p)) {
+                cut = key;
+            }
+        }
+        cut = block_combine<Combine::kMin>(cut, sh);
+        if (cut != kNone) {
+            hi = cut - 1;
+        }
+    }
+    const uint64_t total = weight_below(row, hi, sh);
+    const double target = static_cast<double>(draws[blockIdx.x]) * sampling::kDrawScale *
+                          static_cast<double>(total);
+    uint64_t chosen = search<false>(row, hi, target, true, sh);
+    if (chosen == kNone) {
+        // rounding kept the target at the total: the last kept token, as on the CPU
+        uint64_t last = 0;
+        for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
+            const uint64_t key = sampling::rank_key(row.logit(i), i);
+            if (key <= hi && key > last) {
+                last = key;
+            }
+        }
+        chosen = block_combine<Combine::kMax>(last, sh);
+    }
+    if (threadIdx.x == 0) {
+        tokens[blockIdx.x] = sampling::key_token(chosen);
+    }
+}
+
+} // namespace
+} // namespace ce
+} // namespace mops
+
+extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype,
+                                                    const void *logits, int64_t rows,
+                                                    int64_t vocab, int64_t row_stride,
+                                                    float temperature, int64_t top_k, float top_p,
+                                                    float min_p, const int64_t *draws,
+                                                    int64_t *tokens) {
+    return mops::guarded("cuda_sample_tokens", [&] {
+        mops::sampling::check_arguments(logits, rows, vocab, row_stride, temperature, top_k, top_p,
+                                        min_p, draws, tokens);
+        mops::require(rows <= INT32_MAX, "rows must be below 2^31: got " + std::to_string(rows));
+        mops::ce::dispatch(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (!mops::ce::is_floating<T>()) {
+                throw mops::Error(MOPS_ERR_INVALID_ARGUMENT,
+                                  "sample_tokens needs float32, float16 or bfloat16 logits");
+            } else {
+                cudaStream_t s = mops::ce::bind(stream);
+                mops::ce::sample_kernel<T>
+                    <<<static_cast<unsigned>(rows), mops::ce::kSampleThreads, 0, s>>>(
+                        static_cast<const T *>(logits), vocab, row_stride, temperature, top_k,
+                        top_p, min_p, draws, tokens);
+                MOPS_CUDA_CHECK_LAUNCH("sample_kernel");
+            }
+        });
+    });
+}
