@@ -36,8 +36,8 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
     private final boolean[] finished;
     private final List<long[]> steps = new ArrayList<>();
     private final List<float[][]> scores = new ArrayList<>();
-    private final boolean greedyOnDevice;
-    private RecordedGreedyStep recorded;
+    private DeviceChoice deviceChoice;
+    private RecordedDecodingStep recorded;
     private boolean recordingTried;
     private float[][] pending;
     private long[] pendingTokens;
@@ -53,8 +53,6 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
         this.parameterStore = parameterStore;
         this.config = config;
         this.sampler = new TokenSampler(config);
-        greedyOnDevice =
-                !config.sample() && config.repetitionPenalty() == 1f && !config.outputScores();
         batch = prompts.length;
         if (batch == 0) {
             throw new IllegalArgumentException("generate: at least one prompt is needed");
@@ -91,9 +89,11 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
             NDArray idArray = step.create(ids, shape);
             NDArray maskArray = padded ? step.create(mask, shape) : null;
             // only the last position's logits: the prompt's next token
-            choose(
+            NDArray logits =
                     model.forward(parameterStore, idArray, maskArray, cache, false, false, 1)
-                            .logits());
+                            .logits();
+            deviceChoice = DeviceChoice.of(config, logits);
+            choose(logits, deviceChoice == null ? null : draws());
         }
     }
 
@@ -139,7 +139,7 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
                 continue;
             }
             long token =
-                    greedyOnDevice
+                    deviceChoice != null
                             ? pendingTokens[r]
                             : sampler.next(pending[r], history[r], length[r]);
             tokens[r] = token;
@@ -201,49 +201,73 @@ public final class GenerationSession implements Iterator<long[]>, AutoCloseable 
 
     /**
      * Runs the model on the last tokens: from the recorded step once there is one, otherwise one
-     * operation at a time. Greedy decoding records its step after one ordinary decoding step (which
-     * leaves the engine's lazily made values, such as the state matrices, outside the recording)
-     * when enough steps remain to repay the recording.
+     * operation at a time. Decoding that chooses its tokens on the device records its step after
+     * one ordinary decoding step (which leaves the engine's lazily made values, such as the state
+     * matrices, outside the recording) when enough steps remain to repay the recording.
      */
     private void decode() {
+        long[] draws = deviceChoice == null ? null : draws();
         if (recorded == null && !recordingTried && shouldRecord()) {
             recordingTried = true;
-            recorded = RecordedGreedyStep.record(model, parameterStore, cache, last);
+            recorded =
+                    RecordedDecodingStep.record(
+                            model, parameterStore, cache, deviceChoice, last, draws);
             if (recorded != null) {
                 pendingTokens = recorded.chosen();
                 return;
             }
         }
         if (recorded != null) {
-            recorded.next(last);
+            recorded.next(last, draws);
             pendingTokens = recorded.chosen();
             return;
         }
         try (NDManager step = manager.newSubManager()) {
             NDArray ids = step.create(last, new Shape(batch, 1));
-            choose(model.forward(parameterStore, ids, null, cache, false, false).logits());
+            choose(model.forward(parameterStore, ids, null, cache, false, false).logits(), draws);
         }
     }
 
     private boolean shouldRecord() {
-        return greedyOnDevice
+        return deviceChoice != null
                 && config.recordSteps()
                 && steps.size() >= 2
                 && config.maxNewTokens() - steps.size() >= MIN_STEPS_TO_RECORD;
     }
 
     /**
-     * Takes what the next choice needs from the logits of a forward: for plain greedy decoding the
-     * argmax of each row's last position, computed where the logits are (one small transfer per
-     * step), otherwise the last position's logits on the host for the sampler.
+     * Takes what the next choice needs from the logits of a forward: where the device can choose
+     * ({@link DeviceChoice}: greedy, or sampling on an engine that samples) the tokens chosen there
+     * (one small transfer per step), otherwise the last position's logits on the host for the
+     * sampler. {@code draws} are the step's draws when the device samples (drawn once per step,
+     * whichever way the step runs, so that the random stream stays the host sampler's).
      */
-    private void choose(NDArray logits) {
-        if (greedyOnDevice) {
-            pendingTokens =
-                    logits.get(":, -1, :").argMax(-1).toType(DataType.INT64, false).toLongArray();
-        } else {
+    private void choose(NDArray logits, long[] draws) {
+        if (deviceChoice == null) {
             pending = lastLogits(logits);
+            return;
         }
+        NDArray drawArray = null;
+        if (draws != null) {
+            drawArray = logits.getManager().create(draws, new Shape(batch));
+        }
+        pendingTokens = deviceChoice.choose(logits, drawArray).toLongArray();
+    }
+
+    /**
+     * Draws the u of the next token of every row that has not stopped, from the sampler's stream
+     * and in the order its own choices would draw (a stopped row gets 0, its token is not used), or
+     * returns {@code null} when the device choice takes no draws. Call it once per step.
+     */
+    private long[] draws() {
+        if (!deviceChoice.takesDraws()) {
+            return null;
+        }
+        long[] draws = new long[batch];
+        for (int r = 0; r < batch; r++) {
+            draws[r] = finished[r] ? 0 : sampler.nextDraw();
+        }
+        return draws;
     }
 
     private float[][] lastLogits(NDArray logits) {

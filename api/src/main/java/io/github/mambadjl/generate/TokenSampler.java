@@ -28,6 +28,17 @@ final class TokenSampler {
     }
 
     /**
+     * Draws the u of one sampled token for a sampler elsewhere (the engine's {@link
+     * io.github.mambadjl.kernel.TokenSampling}), from the stream {@link #next} draws from: as the
+     * integer {@code u * 2^53}, which is exact.
+     *
+     * @return the draw
+     */
+    long nextDraw() {
+        return (long) (random.nextDouble() * 0x1p53);
+    }
+
+    /**
      * Chooses a token.
      *
      * @param logits the raw logits of one row (modified in place)

@@ -18,7 +18,7 @@ import io.github.mambadjl.checkpoint.Checkpoint;
 import io.github.mambadjl.generate.GenerationConfig;
 import io.github.mambadjl.generate.GenerationSession;
 import io.github.mambadjl.generate.Generator;
-import io.github.mambadjl.generate.RecordedGreedyStep;
+import io.github.mambadjl.generate.RecordedDecodingStep;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,7 +209,7 @@ class CacheConsistencyTest {
         try (InferenceCache cache = lm.newCache(manager, 1)) {
             lm.forward(ps, randomIds(1, 4, 5), null, cache, false, false);
             assertNull(
-                    RecordedGreedyStep.record(lm, ps, cache, new long[] {7}),
+                    RecordedDecodingStep.record(lm, ps, cache, new long[] {7}),
                     "the PyTorch engine records no steps");
             assertEquals(4, cache.position(), "nothing ran");
         }

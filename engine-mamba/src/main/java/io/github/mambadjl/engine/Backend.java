@@ -4,6 +4,7 @@ import ai.djl.Device;
 import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.TensorDType;
 
 /**
@@ -141,4 +142,15 @@ interface Backend {
             boolean largest,
             long values,
             long indices);
+
+    /** Runs {@link io.github.mambadjl.nativeops.CpuTensorOps#sampleTokens}'s contract here. */
+    void sampleTokens(
+            TensorDType type,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            SamplingSettings settings,
+            long draws,
+            long tokens);
 }

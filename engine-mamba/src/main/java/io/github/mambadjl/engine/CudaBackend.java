@@ -6,6 +6,7 @@ import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
 import io.github.mambadjl.nativeops.CudaTensorOps;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.TensorDType;
 
 /**
@@ -285,5 +286,20 @@ final class CudaBackend implements Backend {
             long values,
             long indices) {
         CudaTensorOps.topK(stream(), type, x, outer, n, inner, k, largest, values, indices);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void sampleTokens(
+            TensorDType type,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            SamplingSettings settings,
+            long draws,
+            long tokens) {
+        CudaTensorOps.sampleTokens(
+                stream(), type, logits, rows, vocab, rowStride, settings, draws, tokens);
     }
 }

@@ -5,6 +5,7 @@ import io.github.mambadjl.nativeops.CpuTensorOps;
 import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.TensorDType;
 
 /** The host backend: aligned host memory and the CPU library's engine ops. */
@@ -150,5 +151,19 @@ final class HostBackend implements Backend {
             long values,
             long indices) {
         CpuTensorOps.topK(type, x, outer, n, inner, k, largest, values, indices);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void sampleTokens(
+            TensorDType type,
+            long logits,
+            long rows,
+            long vocab,
+            long rowStride,
+            SamplingSettings settings,
+            long draws,
+            long tokens) {
+        CpuTensorOps.sampleTokens(type, logits, rows, vocab, rowStride, settings, draws, tokens);
     }
 }

@@ -14,6 +14,7 @@ import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
 import io.github.mambadjl.nativeops.CudaTensorOps;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.TensorDType;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -1158,6 +1159,37 @@ public class MambaNDArray extends NDArrayAdapter {
         } finally {
             if (c != this) {
                 c.close();
+            }
+        }
+    }
+
+    /**
+     * Chooses one token per row of this {@code [rows, vocab]} array of logits ({@link
+     * MambaSsmKernels#sampleTokens}).
+     */
+    MambaNDArray sampleTokens(MambaNDArray draws, SamplingSettings settings) {
+        long[] shape = dims();
+        MambaNDArray c = contiguous();
+        MambaNDArray d = draws.contiguous();
+        try {
+            MambaNDArray tokens = allocateLike(new Shape(shape[0]), DataType.INT64, false);
+            backend()
+                    .sampleTokens(
+                            type,
+                            c.address(),
+                            shape[0],
+                            shape[1],
+                            shape[1],
+                            settings,
+                            d.address(),
+                            tokens.address());
+            return tokens;
+        } finally {
+            if (c != this) {
+                c.close();
+            }
+            if (d != draws) {
+                d.close();
             }
         }
     }

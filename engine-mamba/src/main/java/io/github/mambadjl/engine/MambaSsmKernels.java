@@ -10,12 +10,14 @@ import io.github.mambadjl.kernel.KernelOutput;
 import io.github.mambadjl.kernel.RecordedStep;
 import io.github.mambadjl.kernel.SsmKernels;
 import io.github.mambadjl.kernel.StepRecorder;
+import io.github.mambadjl.kernel.TokenSampling;
 import io.github.mambadjl.nativeops.CausalConv1dArgs;
 import io.github.mambadjl.nativeops.CausalConv1dUpdateArgs;
 import io.github.mambadjl.nativeops.CpuKernels;
 import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.NativeTensor;
 import io.github.mambadjl.nativeops.RmsNormGatedArgs;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.SelectiveScanArgs;
 import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
@@ -36,7 +38,7 @@ import java.util.function.Supplier;
  * copies nor allocates its states, and a recorded step reads and writes the same state memory at
  * every replay); any other state is copied first and left as it was.
  */
-public final class MambaSsmKernels implements SsmKernels, StepRecorder {
+public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSampling {
 
     /** The single instance. */
     public static final MambaSsmKernels INSTANCE = new MambaSsmKernels();
@@ -400,6 +402,45 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder {
             return ((MambaNDArray) aLog).stateMatrix();
         }
         return SsmKernels.super.stateMatrix(aLog, manager);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One native call ({@code mops_cpu_sample_tokens} or {@code mops_cuda_sample_tokens}).
+     */
+    @Override
+    public NDArray sampleTokens(
+            NDArray logits, NDArray draws, float temperature, int topK, float topP, float minP) {
+        requireRank("sampleTokens", "logits", logits, 2);
+        requireRank("sampleTokens", "draws", draws, 1);
+        if (!(logits instanceof MambaNDArray x) || !(draws instanceof MambaNDArray d)) {
+            throw new IllegalArgumentException(
+                    "sampleTokens: logits and draws must be arrays of the Mamba engine");
+        }
+        if (!logits.getDataType().isFloating()) {
+            throw new IllegalArgumentException(
+                    "sampleTokens: logits must be float32, float16 or bfloat16, got "
+                            + logits.getDataType());
+        }
+        long rows = logits.getShape().get(0);
+        if (draws.getDataType() != DataType.INT64 || draws.getShape().get(0) != rows) {
+            throw new IllegalArgumentException(
+                    "sampleTokens: draws must be int64 ["
+                            + rows
+                            + "] (one per row), got "
+                            + draws.getDataType()
+                            + " "
+                            + draws.getShape());
+        }
+        if (!draws.getDevice().equals(logits.getDevice())) {
+            throw new IllegalArgumentException(
+                    "sampleTokens: draws are on "
+                            + draws.getDevice()
+                            + ", logits on "
+                            + logits.getDevice());
+        }
+        return x.sampleTokens(d, new SamplingSettings(temperature, topK, topP, minP));
     }
 
     /**

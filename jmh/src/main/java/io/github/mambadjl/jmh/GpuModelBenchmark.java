@@ -18,7 +18,7 @@ import io.github.mambadjl.config.MambaConfig;
 import io.github.mambadjl.config.ModelConfig;
 import io.github.mambadjl.config.ModelFamily;
 import io.github.mambadjl.engine.MambaNDManager;
-import io.github.mambadjl.generate.RecordedGreedyStep;
+import io.github.mambadjl.generate.RecordedDecodingStep;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.nativeops.CpuKernels;
 import io.github.mambadjl.nativeops.CudaStream;
@@ -344,11 +344,11 @@ public final class GpuModelBenchmark {
     }
 
     /**
-     * Decoding steps replayed from a recorded step ({@link RecordedGreedyStep}, as the Generator's
-     * greedy decoding runs them): after the prompt and one ordinary step, the step is recorded,
-     * then each step writes the ids, replays and reads the chosen tokens. With {@code check > 0},
-     * the first {@code check} recorded steps are compared with ordinary steps from a copy of the
-     * cache (same tokens expected: the same kernels run in the same order).
+     * Decoding steps replayed from a recorded step ({@link RecordedDecodingStep}, as the
+     * Generator's greedy decoding runs them): after the prompt and one ordinary step, the step is
+     * recorded, then each step writes the ids, replays and reads the chosen tokens. With {@code
+     * check > 0}, the first {@code check} recorded steps are compared with ordinary steps from a
+     * copy of the cache (same tokens expected: the same kernels run in the same order).
      */
     private JsonObject decodeRecorded(Loaded model, int batch, int warmup, int steps, int check) {
         long[] tokens = new long[batch];
@@ -369,8 +369,8 @@ public final class GpuModelBenchmark {
                 }
             }
             long r0 = System.nanoTime();
-            RecordedGreedyStep recorded =
-                    RecordedGreedyStep.record(model.lm, model.ps, cache, tokens);
+            RecordedDecodingStep recorded =
+                    RecordedDecodingStep.record(model.lm, model.ps, cache, tokens);
             if (recorded == null) {
                 r.addProperty("recorded", false);
                 return r;

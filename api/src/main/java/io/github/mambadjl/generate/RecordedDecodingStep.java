@@ -14,9 +14,11 @@ import io.github.mambadjl.model.CausalLM;
 import java.nio.LongBuffer;
 
 /**
- * A greedy decoding step of a causal LM recorded once as a device graph and then replayed: one
- * launch per step instead of one host call per operation of every layer, with the token ids written
- * into a device buffer before each replay and the chosen ids read back after it.
+ * A decoding step of a causal LM recorded once as a device graph and then replayed: one launch per
+ * step instead of one host call per operation of every layer, with the token ids (and, when
+ * sampling, the draws) written into device buffers before each replay and the chosen ids read back
+ * after it. The tokens are chosen in the step: greedily (the argmax of each row), or sampled by the
+ * engine ({@link io.github.mambadjl.kernel.TokenSampling}) when a generation samples.
  *
  * <p>The step reads and updates the cache's states in place, so the cache stays usable: after any
  * number of steps it holds what the same steps run one operation at a time would have left.
@@ -24,23 +26,26 @@ import java.nio.LongBuffer;
  * without attention layers (their keys and values grow every step) and a cache without a padding
  * mask; {@link #record} returns {@code null} otherwise.
  */
-public final class RecordedGreedyStep implements AutoCloseable {
+public final class RecordedDecodingStep implements AutoCloseable {
 
     private final NDManager manager;
     private final InferenceCache cache;
     private final NDArray input;
+    private final NDArray draws;
     private final RecordedStep recorded;
     private final long vocabSize;
 
-    private RecordedGreedyStep(
+    private RecordedDecodingStep(
             NDManager manager,
             InferenceCache cache,
             NDArray input,
+            NDArray draws,
             RecordedStep recorded,
             long vocabSize) {
         this.manager = manager;
         this.cache = cache;
         this.input = input;
+        this.draws = draws;
         this.recorded = recorded;
         this.vocabSize = vocabSize;
     }
@@ -55,8 +60,24 @@ public final class RecordedGreedyStep implements AutoCloseable {
      * @return the recorded step, whose {@link #chosen()} are the next tokens, or {@code null} when
      *     this model, cache or engine cannot record steps (nothing ran then: decode as usual)
      */
-    public static RecordedGreedyStep record(
+    public static RecordedDecodingStep record(
             CausalLM model, ParameterStore parameterStore, InferenceCache cache, long[] tokens) {
+        return record(model, parameterStore, cache, DeviceChoice.greedy(), tokens, null);
+    }
+
+    /**
+     * Records a step that chooses its tokens as {@code choice} says, and runs it.
+     *
+     * @param draws one draw per row when the choice takes draws, else {@code null}
+     * @return the recorded step, or {@code null} as for the greedy {@link #record}
+     */
+    static RecordedDecodingStep record(
+            CausalLM model,
+            ParameterStore parameterStore,
+            InferenceCache cache,
+            DeviceChoice choice,
+            long[] tokens,
+            long[] draws) {
         if (!canRecord(cache)) {
             return null;
         }
@@ -68,8 +89,15 @@ public final class RecordedGreedyStep implements AutoCloseable {
         long vocabSize = model.config().vocabSize();
         NDManager manager = anyState.getManager().getParentManager().newSubManager();
         try {
+            Shape rows = new Shape(cache.batchSize());
             NDArray input = manager.zeros(new Shape(cache.batchSize(), 1), DataType.INT64);
             write(input, tokens, vocabSize);
+            NDArray drawArray = null;
+            if (choice.takesDraws()) {
+                drawArray = manager.zeros(rows, DataType.INT64);
+                drawArray.set(LongBuffer.wrap(draws));
+            }
+            NDArray stepDraws = drawArray;
             long position = cache.position();
             RecordedStep recorded;
             try {
@@ -88,10 +116,7 @@ public final class RecordedGreedyStep implements AutoCloseable {
                                                                 false,
                                                                 false)
                                                         .logits();
-                                        NDArray chosen =
-                                                logits.get(":, -1, :")
-                                                        .argMax(-1)
-                                                        .toType(DataType.INT64, false);
+                                        NDArray chosen = choice.choose(logits, stepDraws);
                                         chosen.attach(manager);
                                         return new NDList(chosen);
                                     }
@@ -102,7 +127,7 @@ public final class RecordedGreedyStep implements AutoCloseable {
                 manager.close();
                 return null;
             }
-            return new RecordedGreedyStep(manager, cache, input, recorded, vocabSize);
+            return new RecordedDecodingStep(manager, cache, input, drawArray, recorded, vocabSize);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -112,19 +137,32 @@ public final class RecordedGreedyStep implements AutoCloseable {
     /**
      * Returns the tokens the last step chose, one per row (waits for the device).
      *
-     * @return the argmax of each row's logits
+     * @return the chosen token of each row
      */
     public long[] chosen() {
         return recorded.outputs().get(0).toLongArray();
     }
 
     /**
-     * Runs one more step for the given tokens.
+     * Runs one more greedy step for the given tokens.
      *
      * @param tokens one token per row
      */
     public void next(long[] tokens) {
+        next(tokens, null);
+    }
+
+    /**
+     * Runs one more step for the given tokens and, when the step samples, draws.
+     *
+     * @param tokens one token per row
+     * @param rowDraws one draw per row when the step samples, else {@code null}
+     */
+    void next(long[] tokens, long[] rowDraws) {
         write(input, tokens, vocabSize);
+        if (draws != null) {
+            draws.set(LongBuffer.wrap(rowDraws));
+        }
         recorded.replay();
         cache.advance(1, null);
     }
