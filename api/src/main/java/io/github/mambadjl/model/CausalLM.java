@@ -278,20 +278,90 @@ public final class CausalLM extends ShapedBlock {
         if (hiddenStates) {
             states.add(h);
         }
-        TokenEmbedding head = lmHead == null ? embedding : lmHead;
-        NDArray weight = ps.getValue(head.weight(), h.getDevice(), training);
-        NDArray headT = weight.transpose();
-        // the view belongs to this call, not to the model's manager that holds the weight
-        headT.attach(h.getManager());
         NDArray kept = h;
         if (logitsToKeep > 0 && logitsToKeep < length) {
             kept = h.get(":, {}:, :", length - logitsToKeep);
         }
-        NDArray logits = kept.matMul(headT);
+        return new LanguageModelOutput(vocabLogits(ps, kept, training), states);
+    }
+
+    /**
+     * Returns whether a layer attends over the keys and values of the positions before (its cache
+     * state grows every step) rather than carrying a fixed-size state.
+     *
+     * @param layer the layer's index
+     * @return whether it is an attention layer
+     */
+    public boolean isAttentionLayer(int layer) {
+        return layers.get(layer).isAttention();
+    }
+
+    /**
+     * The first piece of an inference forward taken apart ({@link #forwardLayers}, {@link
+     * #outputLogits}): the token embeddings.
+     *
+     * @param ps the parameter store
+     * @param inputIds int64 {@code [batch, length]}
+     * @return the hidden states {@code [batch, length, hidden]} that enter the first layer
+     */
+    public NDArray embed(ParameterStore ps, NDArray inputIds) {
+        return embedding.embed(ps, inputIds, false);
+    }
+
+    /**
+     * Runs layers {@code from} to {@code to - 1} of an inference forward taken apart, each with its
+     * intermediates on a manager of its own, through the cache; the caller has advanced the cache
+     * over the positions and gives their context (as {@link #forward} does before its layers). A
+     * recorded decoding step runs its pieces of layers this way, and its attention layers between
+     * them.
+     *
+     * @param ps the parameter store
+     * @param h the hidden states entering layer {@code from} (left open)
+     * @param cache the cache, already advanced over these positions
+     * @param context the positions' mask and offset (the cache's position before it advanced)
+     * @param from the first layer
+     * @param to one past the last layer
+     * @return the hidden states leaving layer {@code to - 1} ({@code h} itself when the range is
+     *     empty)
+     */
+    public NDArray forwardLayers(
+            ParameterStore ps,
+            NDArray h,
+            InferenceCache cache,
+            SequenceContext context,
+            int from,
+            int to) {
+        NDArray out = h;
+        for (int i = from; i < to; i++) {
+            out = inferLayer(layers.get(i), ps, out, context, cache.layer(i), i > from);
+        }
+        return out;
+    }
+
+    /**
+     * The last piece of an inference forward taken apart: the final norm and the logits of every
+     * position.
+     *
+     * @param ps the parameter store
+     * @param h the hidden states leaving the last layer
+     * @return the logits {@code [batch, length, vocab]}
+     */
+    public NDArray outputLogits(ParameterStore ps, NDArray h) {
+        return vocabLogits(ps, finalNorm.forward(ps, h, false), false);
+    }
+
+    /** The LM head's logits of normalised hidden states, cut to the vocabulary. */
+    private NDArray vocabLogits(ParameterStore ps, NDArray normed, boolean training) {
+        TokenEmbedding head = lmHead == null ? embedding : lmHead;
+        NDArray weight = ps.getValue(head.weight(), normed.getDevice(), training);
+        NDArray headT = weight.transpose();
+        // the view belongs to this call, not to the model's manager that holds the weight
+        headT.attach(normed.getManager());
+        NDArray logits = normed.matMul(headT);
         if (weight.getShape().get(0) != config.vocabSize()) {
             logits = logits.get("..., 0:{}", config.vocabSize());
         }
-        return new LanguageModelOutput(logits, states);
+        return logits;
     }
 
     /**

@@ -16,8 +16,10 @@ import io.github.mambadjl.config.BambaConfig;
 import io.github.mambadjl.config.Mamba2Config;
 import io.github.mambadjl.config.MambaConfig;
 import io.github.mambadjl.config.ModelConfig;
-import io.github.mambadjl.config.ModelFamily;
 import io.github.mambadjl.engine.MambaNDManager;
+import io.github.mambadjl.generate.GenerationConfig;
+import io.github.mambadjl.generate.GenerationSession;
+import io.github.mambadjl.generate.Generator;
 import io.github.mambadjl.generate.RecordedDecodingStep;
 import io.github.mambadjl.model.CausalLM;
 import io.github.mambadjl.nativeops.CpuKernels;
@@ -238,10 +240,8 @@ public final class GpuModelBenchmark {
                 CudaTensorOps.highWater(0, true);
             }
             m.add("decode_b1", decode(model, 1, opts.warmup, opts.steps));
-            boolean recordable = model.config.family() != ModelFamily.BAMBA;
-            if (recordable) {
-                m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 8));
-            }
+            m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 8));
+            m.add("decode_b1_sampled", decodeSampled(model, 1, opts.warmup, opts.steps));
             if (opts.gpu) {
                 // the pool keeps what it reserved (release threshold unlimited): its reservation
                 // now bounds the peak of the decoding steps from above
@@ -264,6 +264,9 @@ public final class GpuModelBenchmark {
                 m.add(
                         "decode_b" + opts.throughputBatch() + "_recorded",
                         decodeRecorded(model, opts.throughputBatch(), 30, 10, 0));
+                m.add(
+                        "decode_b" + opts.throughputBatch() + "_sampled",
+                        decodeSampled(model, opts.throughputBatch(), 30, 10));
             }
             if (name.equals("codestral-7b")) {
                 if (opts.gpu) {
@@ -284,9 +287,7 @@ public final class GpuModelBenchmark {
         try (Loaded model = new Loaded(name, 1)) {
             m.addProperty("weight_bytes", model.weightBytes);
             m.add("decode_b1", decode(model, 1, opts.warmup, opts.steps));
-            if (model.config.family() != ModelFamily.BAMBA) {
-                m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 0));
-            }
+            m.add("decode_b1_recorded", decodeRecorded(model, 1, opts.warmup, opts.steps, 0));
         }
         return m;
     }
@@ -413,6 +414,48 @@ public final class GpuModelBenchmark {
                 r.has("tokens_equal_ordinary_steps")
                         ? ", tokens equal: " + r.get("tokens_equal_ordinary_steps")
                         : "");
+        return r;
+    }
+
+    /**
+     * Sampled generation as a user runs it: {@link Generator} with temperature 0.8 and top-p 0.9
+     * (no top-k: the sampler ranks the whole vocabulary), the tokens chosen by the engine and the
+     * steps recorded after the first; per step the time of {@code GenerationSession.next()} (it
+     * returns with the tokens on the host). No stop tokens, so every row runs every step.
+     */
+    private JsonObject decodeSampled(Loaded model, int batch, int warmup, int steps) {
+        long[] prompt = randomPrompt(model, batch);
+        long[][] prompts = new long[batch][];
+        for (int b = 0; b < batch; b++) {
+            prompts[b] = Arrays.copyOfRange(prompt, b * PROMPT, (b + 1) * PROMPT);
+        }
+        GenerationConfig config =
+                GenerationConfig.builder()
+                        .optMaxNewTokens(warmup + steps + 1)
+                        .optSample(0.8f)
+                        .optTopP(0.9f)
+                        .optSeed(42)
+                        .build();
+        StepTimes times = new StepTimes(steps);
+        JsonObject r = new JsonObject();
+        try (GenerationSession session =
+                new Generator(model.lm, model.manager).start(prompts, config)) {
+            session.next();
+            for (int i = -warmup; i < steps; i++) {
+                long t0 = System.nanoTime();
+                session.next();
+                long t1 = System.nanoTime();
+                times.put(i, t0, t1, t1, t1);
+            }
+            r.addProperty("recorded", session.isRecorded());
+        }
+        r.addProperty("batch", batch);
+        r.addProperty("temperature", 0.8);
+        r.addProperty("top_p", 0.9);
+        times.addTo(r, batch);
+        System.out.printf(
+                "decode %s batch %d sampled (generator): %s, recorded %s%n",
+                model.config.family(), batch, times.summary(), r.get("recorded"));
         return r;
     }
 
