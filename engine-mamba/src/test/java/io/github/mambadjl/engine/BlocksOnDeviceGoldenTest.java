@@ -20,6 +20,7 @@ import java.nio.file.Paths;
 import java.util.Arrays;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -84,14 +85,7 @@ class BlocksOnDeviceGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "mamba-tiny",
-                "mamba-tiny-ssm",
-                "mamba2-tiny",
-                "mamba2-mistral-tiny",
-                "bamba-tiny"
-            })
+    @MethodSource("io.github.mambadjl.engine.Goldens#models")
     @Tag("gpu")
     void onTheGpu(String model) throws Exception {
         generate(model, Device.gpu());

@@ -12,14 +12,19 @@ import io.github.mambadjl.checkpoint.TensorData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.stream.Stream;
 
 /** The golden fixtures (see fixtures/golden/README.md) and the Criteria of the Mamba engine. */
 final class Goldens {
 
-    /** Every golden model folder. */
-    static final String[] MODELS = {
-        "mamba-tiny", "mamba-tiny-ssm", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"
-    };
+    /**
+     * Every golden model folder: the argument source of the tests that run them all ({@code
+     * MethodSource("io.github.mambadjl.engine.Goldens#models")}).
+     */
+    static Stream<String> models() {
+        return Stream.of(
+                "mamba-tiny", "mamba-tiny-ssm", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny");
+    }
 
     private Goldens() {}
 

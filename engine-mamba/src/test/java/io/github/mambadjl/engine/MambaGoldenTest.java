@@ -21,6 +21,7 @@ import io.github.mambadjl.model.CausalLM;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -33,14 +34,7 @@ class MambaGoldenTest {
     static final double TOL = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "mamba-tiny",
-                "mamba-tiny-ssm",
-                "mamba2-tiny",
-                "mamba2-mistral-tiny",
-                "bamba-tiny"
-            })
+    @MethodSource("io.github.mambadjl.engine.Goldens#models")
     void logitsAndHiddenStatesMatchTransformers(String model) throws Exception {
         try (ZooModel<NDList, NDList> zoo =
                         Goldens.criteria(Goldens.model(model))
@@ -101,14 +95,7 @@ class MambaGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "mamba-tiny",
-                "mamba-tiny-ssm",
-                "mamba2-tiny",
-                "mamba2-mistral-tiny",
-                "bamba-tiny"
-            })
+    @MethodSource("io.github.mambadjl.engine.Goldens#models")
     void greedyGenerationMatchesTransformers(String model) throws Exception {
         try (ZooModel<NDList, NDList> zoo =
                         Goldens.criteria(Goldens.model(model)).build().loadModel();

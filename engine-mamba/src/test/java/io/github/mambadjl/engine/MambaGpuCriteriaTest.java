@@ -13,7 +13,7 @@ import ai.djl.repository.zoo.ZooModel;
 import io.github.mambadjl.checkpoint.SafetensorsFile;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Criteria on the GPU: {@code optEngine("Mamba")}, {@code optDevice(Device.gpu())}, weights
@@ -24,14 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MambaGpuCriteriaTest {
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "mamba-tiny",
-                "mamba-tiny-ssm",
-                "mamba2-tiny",
-                "mamba2-mistral-tiny",
-                "bamba-tiny"
-            })
+    @MethodSource("io.github.mambadjl.engine.Goldens#models")
     void float32LogitsMatchTransformersOnTheGpu(String model) throws Exception {
         try (ZooModel<NDList, NDList> zoo =
                         Goldens.criteria(Goldens.model(model))

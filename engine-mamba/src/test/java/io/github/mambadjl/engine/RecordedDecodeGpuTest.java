@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Greedy decoding from recorded CUDA graphs: the same tokens as transformers' goldens and as the
@@ -48,14 +48,7 @@ class RecordedDecodeGpuTest {
     private static final Path FIXTURES = Paths.get(System.getProperty("mambadjl.fixtures"));
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "mamba-tiny",
-                "mamba-tiny-ssm",
-                "mamba2-tiny",
-                "mamba2-mistral-tiny",
-                "bamba-tiny"
-            })
+    @MethodSource("io.github.mambadjl.engine.Goldens#models")
     void recordedGreedyStepsGiveTheGoldenAndTheOrdinaryTokens(String model) throws Exception {
         Path goldens =
                 FIXTURES.resolve(model.equals("mamba-tiny-ssm") ? "mamba-tiny" : model)
