@@ -55,6 +55,12 @@ MOPS_HD bool satisfies(uint64_t cumulative, double threshold, bool strict) {
     return strict ? c > threshold : c >= threshold;
 }
 
+/** Refuses logits of a dtype that is not floating-point. */
+[[noreturn]] inline void refuse_dtype() {
+    throw Error(MOPS_ERR_INVALID_ARGUMENT,
+                "sample_tokens needs float32, float16 or bfloat16 logits");
+}
+
 /** The checks both versions make of their arguments. */
 inline void check_arguments(const void *logits, int64_t rows, int64_t vocab, int64_t row_stride,
                             float temperature, int64_t top_k, float top_p, float min_p,

@@ -101,8 +101,7 @@ extern "C" MOPS_API int32_t mops_cpu_sample_tokens(int32_t dtype, const void *lo
         mops::dispatch_tensor_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
             if constexpr (!mops::is_floating<T>()) {
-                throw mops::Error(MOPS_ERR_INVALID_ARGUMENT,
-                                  "sample_tokens needs float32, float16 or bfloat16 logits");
+                mops::sampling::refuse_dtype();
             } else {
                 std::vector<uint64_t> keys;
                 std::vector<double> weights;

@@ -250,8 +250,7 @@ extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype,
         mops::ce::dispatch(dtype, [&](auto tag) {
             using T = decltype(tag);
             if constexpr (!mops::ce::is_floating<T>()) {
-                throw mops::Error(MOPS_ERR_INVALID_ARGUMENT,
-                                  "sample_tokens needs float32, float16 or bfloat16 logits");
+                mops::sampling::refuse_dtype();
             } else {
                 cudaStream_t s = mops::ce::bind(stream);
                 mops::ce::sample_kernel<T>
