@@ -129,9 +129,7 @@ public final class RecordedDecodingStep implements AutoCloseable {
             for (int p = 0; p <= step.attention.length; p++) {
                 RecordedStep piece;
                 try {
-                    piece =
-                            recorder.record(
-                                    input(step, p).getDevice(), step.piece(p, choice, context));
+                    piece = recorder.record(anyState.getDevice(), step.piece(p, choice, context));
                 } catch (IllegalStateException e) {
                     if (p > 0) {
                         throw new IllegalStateException(
@@ -156,8 +154,9 @@ public final class RecordedDecodingStep implements AutoCloseable {
         return step;
     }
 
-    private static NDArray input(RecordedDecodingStep step, int piece) {
-        return piece == 0 ? step.input : step.pieceInputs.get(piece - 1);
+    /** The array recording {@code piece} reads: the ids, or the input buffer after a layer. */
+    private NDArray pieceInput(int piece) {
+        return piece == 0 ? input : pieceInputs.get(piece - 1);
     }
 
     /**
@@ -220,7 +219,7 @@ public final class RecordedDecodingStep implements AutoCloseable {
         boolean last = p == attention.length;
         int from = first ? 0 : attention[p - 1] + 1;
         int to = last ? cache.numLayers() : attention[p];
-        NDArray in = input(this, p);
+        NDArray in = pieceInput(p);
         return () -> {
             try (NDManager scope = manager.newSubManager()) {
                 in.tempAttach(scope);
