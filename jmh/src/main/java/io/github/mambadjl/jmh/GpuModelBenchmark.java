@@ -454,6 +454,10 @@ public final class GpuModelBenchmark {
             r.addProperty("recorded", session.isRecorded());
         }
         r.addProperty("batch", batch);
+        r.addProperty(
+                "timing",
+                "GenerationSession.next(), which returns with the tokens on the host: enqueue,"
+                        + " device and total are that one reading");
         r.addProperty("temperature", 0.8);
         r.addProperty("top_p", 0.9);
         times.addTo(r, batch);
