@@ -63,14 +63,15 @@ import java.util.Random;
  *
  * <pre>
  * java -cp ... io.github.mambadjl.jmh.GpuModelBenchmark [--device gpu|cpu] [--shapes real|tiny]
- *     [--out results.json] [--models mamba-2.8b,...] [--steps 30] [--profile]
+ *     [--out results.json] [--models mamba-2.8b,...] [--steps 30] [--profile [--prefill]]
  * </pre>
  *
  * <p>{@code --shapes tiny --device cpu} runs every measurement at toy sizes on the CPU, to check
  * the harness without a GPU. {@code --profile} instead runs, for each model at 2 layers, a few
  * warm-up steps and then one decoding step between {@code cuProfilerStart} and {@code
  * cuProfilerStop}, for Nsight Compute's {@code --profile-from-start off}: the kernels of one step,
- * with their times.
+ * with their times; with {@code --prefill}, the prefill of an 8192-token prompt (last logits)
+ * instead of the decoding step.
  */
 public final class GpuModelBenchmark {
 
@@ -95,7 +96,8 @@ public final class GpuModelBenchmark {
             List<String> models,
             int warmup,
             int steps,
-            boolean profile) {
+            boolean profile,
+            boolean profilePrefill) {
 
         static Options parse(String[] args) {
             boolean gpu = true;
@@ -104,6 +106,7 @@ public final class GpuModelBenchmark {
             List<String> models = ModelShapes.NAMES;
             int steps = 30;
             boolean profile = false;
+            boolean profilePrefill = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -113,12 +116,13 @@ public final class GpuModelBenchmark {
                     case "--models" -> models = List.of(value(args, ++i, a).split(","));
                     case "--steps" -> steps = Integer.parseInt(value(args, ++i, a));
                     case "--profile" -> profile = true;
+                    case "--prefill" -> profilePrefill = true;
                     default ->
                             throw new IllegalArgumentException(
                                     "unknown argument " + a + "; see GpuModelBenchmark's Javadoc");
                 }
             }
-            return new Options(gpu, tiny, out, models, 100, steps, profile);
+            return new Options(gpu, tiny, out, models, 100, steps, profile, profilePrefill);
         }
 
         private static String value(String[] args, int i, String name) {
@@ -554,8 +558,7 @@ public final class GpuModelBenchmark {
         JsonObject r = new JsonObject();
         r.addProperty("length", length);
         r.addProperty("chunk", chunk);
-        r.addProperty(
-                "logits", "all positions (CausalLM.forward has no last-position-only option)");
+        r.addProperty("logits", "last position only (as generation's prefill)");
         double[] times = new double[reps];
         long peakReserved = 0;
         try {
@@ -570,7 +573,7 @@ public final class GpuModelBenchmark {
                             NDArray part =
                                     input.get(":, {}:{}", from, Math.min(length, from + chunk));
                             part.attach(piece);
-                            model.lm.forward(model.ps, part, null, cache, false, false);
+                            model.lm.forward(model.ps, part, null, cache, false, false, 1);
                             sync();
                         }
                     }
@@ -839,7 +842,10 @@ public final class GpuModelBenchmark {
         results.add("summary", summary);
     }
 
-    /** Runs each model at 2 layers: warm-up steps, then one step inside the profiler's range. */
+    /**
+     * Runs each model at 2 layers: warm-up steps, then one step (or, with {@code --prefill}, one
+     * prefill of {@link Options#prefillLength()} tokens) inside the profiler's range.
+     */
     private void profile() throws IOException {
         NativeLibrary cuda = opts.gpu ? NativeLibrary.getInstance("cuda") : null;
         for (String name : opts.models) {
@@ -851,14 +857,21 @@ public final class GpuModelBenchmark {
                         NDManager step = model.manager.newSubManager()) {
                     NDArray prompt = step.create(new long[PROMPT], new Shape(1, PROMPT));
                     model.lm.forward(model.ps, prompt, null, cache, false, false);
-                    NDArray ids = step.create(new long[] {1}, new Shape(1, 1));
+                    int length = opts.profilePrefill() ? opts.prefillLength() : 1;
+                    NDArray ids = step.create(new long[length], new Shape(1, length));
+                    if (opts.profilePrefill()) {
+                        cache.reset();
+                        // once outside the range: the GEMM and GEMV choices are made on first use
+                        model.lm.forward(model.ps, ids, null, cache, false, false, 1);
+                        cache.reset();
+                    }
                     sync();
                     if (cuda != null) {
                         cuda.getFunction("cuProfilerStart").invokeInt(new Object[0]);
                     }
                     long[] tokens = new long[1];
                     greedy(
-                            model.lm.forward(model.ps, ids, null, cache, false, false).logits(),
+                            model.lm.forward(model.ps, ids, null, cache, false, false, 1).logits(),
                             tokens);
                     sync();
                     if (cuda != null) {
