@@ -40,6 +40,16 @@ for m in native-ops api engine-mamba model-zoo examples jmh; do
     fi
   done
 done
+# MAMBADJL_GPU_ARCH (e.g. 90-real for the H100) replaces the CUDA library with one built for that
+# architecture only (a third of the size of the default 80-real;90-real;90-virtual build), from a
+# build folder of its own so that Maven's native build is left as it is.
+if [[ -n "${MAMBADJL_GPU_ARCH:-}" ]]; then
+  arch_build=native-ops/target/native-build-$MAMBADJL_GPU_ARCH
+  cmake -S native-ops/src/main/native -B "$arch_build" -DCMAKE_BUILD_TYPE=Release -DMOPS_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES="$MAMBADJL_GPU_ARCH" --log-level=WARNING >/dev/null
+  cmake --build "$arch_build" --parallel --target mambaops_cuda >/dev/null
+  cp "$arch_build"/libmambaops_cuda.so "$out"/classes/native-ops/classes/linux-x86-64/
+fi
 # The native libraries travel without their symbol tables (the tree that travels is at most 64 MiB).
 strip --strip-unneeded "$out"/classes/native-ops/classes/linux-x86-64/*.so 2>/dev/null || true
 # The console launcher carries its own JUnit; the benchmarks run from the class path (jmh's
