@@ -10,10 +10,13 @@
 // as 64 x 64 (p, n) tiles of a matrix product over the chunk's steps; (3) the pass over the chunks
 // carrying the state, one thread per (batch, head, p, n), overwriting each chunk state with the
 // state entering that chunk; (4) the outputs as 64 x 64 (t, p) tiles: C times the entering state,
-// then per 64-step source tile the masked, decayed C B^T tile times x. The products run on float32
-// CUDA cores from shared-memory tiles (every thread owns a 4 x 4 sub-tile). The workspace (2 floats
-// per (batch, head, step) and one P x N state per (batch, head, chunk)) is allocated on the stream.
+// then per 64-step source tile the masked, decayed C B^T tile times x. For float32 inputs the
+// products of (2) and (4) run here on float32 CUDA cores from shared-memory tiles (every thread owns
+// a 4 x 4 sub-tile); float16 and bfloat16 inputs take the tensor-core kernels of
+// ssd_chunked_mma.cu for them, with the same (1) and (3). The workspace (2 floats per (batch, head,
+// step) and one P x N state per (batch, head, chunk)) is allocated on the stream.
 #include <cmath>
+#include <type_traits>
 
 #include "cuda_check.cuh"
 #include "dtype.hpp"
@@ -24,14 +27,10 @@
 namespace mops {
 namespace {
 
-constexpr int TILE = 64; // steps or channels per tile side
+constexpr int TILE = SSD_TILE;
 constexpr int KT = 16;   // reduction depth staged per pass over states
 constexpr int ST = 32;   // steps staged per pass in the chunk-state product
 constexpr int THREADS = 256;
-
-__device__ __forceinline__ float silu_acc(float v) {
-    return v / (1.0f + expf(-v));
-}
 
 __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool softplus, float lo,
                                                   float hi) {
@@ -42,21 +41,9 @@ __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool soft
     return fminf(fmaxf(v, lo), hi);
 }
 
-/** Chunk geometry shared by the kernels. */
-struct ChunkGeom {
-    int64_t q = 1;          // chunk size
-    int64_t nc = 1;         // chunks per sequence
-    int ttiles = 1;         // 64-step tiles per chunk
-    int ptiles = 1;         // 64-channel tiles per head
-    int ntiles = 1;         // 64-state tiles
-    float *dtv = nullptr;   // [batch, heads, seqlen] transformed dt
-    float *cum = nullptr;   // [batch, heads, seqlen] cumulative dt * A inside each chunk
-    float *state = nullptr; // [batch, heads, nc, P, N] chunk states, then entering states
-};
-
 /** (1) transformed dt and cumulative decay; grid (chunks, batch), threads over heads. */
 template <typename T>
-__global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, const SsdChunkGeom g) {
     const int64_t c = blockIdx.x;
     const int64_t b = blockIdx.y;
     const T *dt = static_cast<const T *>(p.dt);
@@ -82,7 +69,7 @@ __global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, cons
  * batch). */
 template <typename T>
 __global__ void __launch_bounds__(THREADS)
-    chunk_state_kernel(const ScanParams p, const ChunkGeom g) {
+    chunk_state_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_x[ST][TILE + 1];
     __shared__ float s_b[ST][TILE + 1];
     const int64_t h = blockIdx.y;
@@ -158,7 +145,7 @@ __global__ void __launch_bounds__(THREADS)
 }
 
 /** (3) the pass over the chunks; one thread per (batch, head, p, n). */
-__global__ void state_pass_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void state_pass_kernel(const ScanParams p, const SsdChunkGeom g) {
     const int64_t PN = p.ch2 * p.dstate;
     const int64_t total = p.batch * p.ch1 * PN;
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
@@ -182,7 +169,7 @@ __global__ void state_pass_kernel(const ScanParams p, const ChunkGeom g) {
 
 /** (4) outputs, one 64 x 64 (t, p) tile per block; grid (nc * ttiles * ptiles, heads, batch). */
 template <typename T>
-__global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_c[TILE][KT + 1];
     __shared__ float s_k[TILE][KT + 1]; // B of the source steps, or the entering state (p x n)
     __shared__ float s_m[TILE][TILE + 1];
@@ -349,7 +336,7 @@ __global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, 
                              to_float(x[pp * p.us[2] + t * p.us[3]]), y);
                 }
                 if (z) {
-                    y *= silu_acc(to_float(z[pp * p.zs[2] + t * p.zs[3]]));
+                    y *= ssd_silu(to_float(z[pp * p.zs[2] + t * p.zs[3]]));
                 }
                 out[pp * p.os[2] + t * p.os[3]] = from_float<T>(y);
             }
@@ -361,30 +348,39 @@ int ceil_div(int64_t a, int64_t b) {
     return static_cast<int>((a + b - 1) / b);
 }
 
-template <typename T> void launch_chunked(const ScanParams &p, ChunkGeom g, cudaStream_t stream) {
+template <typename T>
+void launch_chunked(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream) {
     dt_cumsum_kernel<T>
         <<<dim3(static_cast<unsigned>(g.nc), static_cast<unsigned>(p.batch)), 128, 0, stream>>>(p,
                                                                                                 g);
     MOPS_CUDA_CHECK_LAUNCH("ssd dt_cumsum_kernel launch");
     const dim3 sgrid(static_cast<unsigned>(g.nc * g.ptiles * g.ntiles),
                      static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
-    chunk_state_kernel<T><<<sgrid, THREADS, 0, stream>>>(p, g);
-    MOPS_CUDA_CHECK_LAUNCH("ssd chunk_state_kernel launch");
+    if constexpr (std::is_same<T, float>::value) {
+        chunk_state_kernel<T><<<sgrid, THREADS, 0, stream>>>(p, g);
+        MOPS_CUDA_CHECK_LAUNCH("ssd chunk_state_kernel launch");
+    } else {
+        launch_ssd_chunk_states_mma(p, g, stream);
+    }
     const int64_t total = p.batch * p.channels() * p.dstate;
     const int64_t pass_blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     state_pass_kernel<<<static_cast<unsigned>(pass_blocks), 256, 0, stream>>>(p, g);
     MOPS_CUDA_CHECK_LAUNCH("ssd state_pass_kernel launch");
     const dim3 ogrid(static_cast<unsigned>(g.nc * g.ttiles * g.ptiles),
                      static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
-    chunk_out_kernel<T><<<ogrid, THREADS, 0, stream>>>(p, g);
-    MOPS_CUDA_CHECK_LAUNCH("ssd chunk_out_kernel launch");
+    if constexpr (std::is_same<T, float>::value) {
+        chunk_out_kernel<T><<<ogrid, THREADS, 0, stream>>>(p, g);
+        MOPS_CUDA_CHECK_LAUNCH("ssd chunk_out_kernel launch");
+    } else {
+        launch_ssd_chunk_outputs_mma(p, g, stream);
+    }
 }
 
 } // namespace
 
 void run_ssd_chunked_cuda(const ScanParams &p, int64_t chunk_size, cudaStream_t stream) {
     require(p.As[2] == 0 && p.As[1] == 0, "the chunked SSD needs one decay per head");
-    ChunkGeom g;
+    SsdChunkGeom g;
     g.q = chunk_size < p.seqlen ? chunk_size : p.seqlen;
     g.nc = (p.seqlen + g.q - 1) / g.q;
     g.ttiles = ceil_div(g.q, TILE);
