@@ -11,8 +11,8 @@
 // carrying the state, one thread per (batch, head, p, n), overwriting each chunk state with the
 // state entering that chunk; (4) the outputs as 64 x 64 (t, p) tiles: C times the entering state,
 // then per 64-step source tile the masked, decayed C B^T tile times x. For float32 inputs the
-// products of (2) and (4) run here on float32 CUDA cores from shared-memory tiles (every thread owns
-// a 4 x 4 sub-tile); float16 and bfloat16 inputs take the tensor-core kernels of
+// products of (2) and (4) run here on float32 CUDA cores from shared-memory tiles (every thread
+// owns a 4 x 4 sub-tile); float16 and bfloat16 inputs take the tensor-core kernels of
 // ssd_chunked_mma.cu for them, with the same (1) and (3). The workspace (2 floats per (batch, head,
 // step) and one P x N state per (batch, head, chunk)) is allocated on the stream.
 #include <cmath>
@@ -28,8 +28,8 @@ namespace mops {
 namespace {
 
 constexpr int TILE = SSD_TILE;
-constexpr int KT = 16;   // reduction depth staged per pass over states
-constexpr int ST = 32;   // steps staged per pass in the chunk-state product
+constexpr int KT = 16; // reduction depth staged per pass over states
+constexpr int ST = 32; // steps staged per pass in the chunk-state product
 constexpr int THREADS = 256;
 
 __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool softplus, float lo,
@@ -169,7 +169,8 @@ __global__ void state_pass_kernel(const ScanParams p, const SsdChunkGeom g) {
 
 /** (4) outputs, one 64 x 64 (t, p) tile per block; grid (nc * ttiles * ptiles, heads, batch). */
 template <typename T>
-__global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, const SsdChunkGeom g) {
+__global__ void __launch_bounds__(THREADS)
+    chunk_out_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_c[TILE][KT + 1];
     __shared__ float s_k[TILE][KT + 1]; // B of the source steps, or the entering state (p x n)
     __shared__ float s_m[TILE][TILE + 1];

@@ -42,7 +42,6 @@ void run_ssd_chunked_cuda(const ScanParams &p, int64_t chunk_size, cudaStream_t 
 void launch_ssd_chunk_states_mma(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream);
 
 /** Launch (4) on tensor cores: the outputs of 16-bit inputs from the entering states in g.state. */
-void launch_ssd_chunk_outputs_mma(const ScanParams &p, const SsdChunkGeom &g,
-                                  cudaStream_t stream);
+void launch_ssd_chunk_outputs_mma(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream);
 
 } // namespace mops

@@ -37,10 +37,11 @@ namespace {
 namespace wmma = nvcuda::wmma;
 
 constexpr int TILE = SSD_TILE;
-constexpr int WM = 16;          // WMMA tile side
-constexpr int LDH = TILE + 8;   // row pitch of 16-bit tiles: 32-byte aligned fragments, banks staggered
-constexpr int LDF = TILE + 4;   // row pitch of float32 tiles
-constexpr int THREADS = 128;    // 4 warps, each a 32 x 32 quarter of the tile
+constexpr int WM = 16; // WMMA tile side
+constexpr int LDH =
+    TILE + 8; // row pitch of 16-bit tiles: 32-byte aligned fragments, banks staggered
+constexpr int LDF = TILE + 4; // row pitch of float32 tiles
+constexpr int THREADS = 128;  // 4 warps, each a 32 x 32 quarter of the tile
 constexpr int TILE_BYTES = TILE * LDH * 2;
 
 /** The WMMA element type of a 16-bit storage dtype and its conversions to and from float32. */
@@ -72,8 +73,8 @@ template <typename T, typename Layout>
 using FragB = wmma::fragment<wmma::matrix_b, WM, WM, WM, typename Mma<T>::type, Layout>;
 using FragAcc = wmma::fragment<wmma::accumulator, WM, WM, WM, float>;
 
-template <typename T> __device__ __forceinline__ const typename Mma<T>::type *mma_ptr(
-    const uint16_t *p) {
+template <typename T>
+__device__ __forceinline__ const typename Mma<T>::type *mma_ptr(const uint16_t *p) {
     return reinterpret_cast<const typename Mma<T>::type *>(p);
 }
 
@@ -94,8 +95,8 @@ template <typename T> __device__ __forceinline__ uint32_t scale_pair(uint32_t w,
 template <typename T>
 __device__ void stage_tile(uint16_t *dst, int ld, const uint16_t *src, int64_t rs, int64_t cs,
                            int nrows, int ncols, const float *scale) {
-    const bool vec = cs == 1 && ncols >= TILE && rs % 8 == 0 &&
-                     (reinterpret_cast<uintptr_t>(src) & 15u) == 0;
+    const bool vec =
+        cs == 1 && ncols >= TILE && rs % 8 == 0 && (reinterpret_cast<uintptr_t>(src) & 15u) == 0;
     if (vec) {
         constexpr int PER_ROW = TILE / 8;
         for (int i = threadIdx.x; i < TILE * PER_ROW; i += THREADS) {
@@ -187,7 +188,8 @@ __device__ __forceinline__ void mma_quarter(FragAcc (&acc)[2][2], const uint16_t
     }
 }
 
-/** (2) chunk states, one 64 x 64 (p, n) tile per block; grid (nc * ptiles * ntiles, heads, batch). */
+/** (2) chunk states, one 64 x 64 (p, n) tile per block; grid (nc * ptiles * ntiles, heads, batch).
+ */
 template <typename T>
 __global__ void __launch_bounds__(THREADS)
     chunk_state_mma_kernel(const ScanParams p, const SsdChunkGeom g) {
@@ -278,8 +280,9 @@ __global__ void __launch_bounds__(THREADS)
     chunk_out_mma_kernel(const ScanParams p, const SsdChunkGeom g, const int ldc) {
     extern __shared__ __align__(128) unsigned char smem[];
     uint16_t *s_c = reinterpret_cast<uint16_t *>(smem); // C of the output steps, (t, n)
-    uint16_t *s_k = s_c + TILE * ldc; // entering state (p, n), B (s, n), then the masked tile (t, s)
-    uint16_t *s_x = s_k + TILE * LDH; // x of the source steps, (s, p)
+    uint16_t *s_k =
+        s_c + TILE * ldc; // entering state (p, n), B (s, n), then the masked tile (t, s)
+    uint16_t *s_x = s_k + TILE * LDH;                         // x of the source steps, (s, p)
     float *s_f = reinterpret_cast<float *>(s_x + TILE * LDH); // float32 products
     float *s_cum_t = s_f + TILE * LDF;
     float *s_cum_s = s_cum_t + TILE;
@@ -360,8 +363,7 @@ __global__ void __launch_bounds__(THREADS)
             s_cum_s[i] = i < ns ? g.cum[row + s0 + i] : 0.0f;
             s_dt_s[i] = i < ns ? g.dtv[row + s0 + i] : 0.0f;
         }
-        stage_tile<T>(s_x, LDH, x + p0 * p.us[2] + s0 * p.us[3], p.us[3], p.us[2], ns, np,
-                      nullptr);
+        stage_tile<T>(s_x, LDH, x + p0 * p.us[2] + s0 * p.us[3], p.us[3], p.us[2], ns, np, nullptr);
         // C B^T in float32; on the diagonal tile the quarter above the diagonal is all masked
         const bool masked = diag && wc > wr;
         FragAcc gm[2][2];
@@ -439,20 +441,19 @@ template <typename Fn> void dispatch_16bit(int32_t dtype, Fn &&fn) {
 } // namespace
 
 void launch_ssd_chunk_states_mma(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream) {
-    const dim3 grid(static_cast<unsigned>(g.nc * g.ptiles * g.ntiles),
-                    static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
+    const dim3 grid(static_cast<unsigned>(g.nc * g.ptiles * g.ntiles), static_cast<unsigned>(p.ch1),
+                    static_cast<unsigned>(p.batch));
     dispatch_16bit(p.dtype, [&](auto tag) {
         chunk_state_mma_kernel<decltype(tag)><<<grid, THREADS, 0, stream>>>(p, g);
         MOPS_CUDA_CHECK_LAUNCH("ssd chunk_state_mma_kernel launch");
     });
 }
 
-void launch_ssd_chunk_outputs_mma(const ScanParams &p, const SsdChunkGeom &g,
-                                  cudaStream_t stream) {
+void launch_ssd_chunk_outputs_mma(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream) {
     const int ldc = g.ntiles * TILE + 8;
     const size_t smem = out_smem_bytes(ldc);
-    const dim3 grid(static_cast<unsigned>(g.nc * g.ttiles * g.ptiles),
-                    static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
+    const dim3 grid(static_cast<unsigned>(g.nc * g.ttiles * g.ptiles), static_cast<unsigned>(p.ch1),
+                    static_cast<unsigned>(p.batch));
     dispatch_16bit(p.dtype, [&](auto tag) {
         using T = decltype(tag);
         MOPS_CUDA_CHECK(cudaFuncSetAttribute(chunk_out_mma_kernel<T>,
