@@ -6,15 +6,16 @@
 //   S_c[p, n] = sum_{s in c} exp(a_last - a_s) dt_s x[s, p] B_s[n]           (chunk state)
 //   h_c = exp(a_last) h_{c-1} + S_c, h_{-1} = initial state, final state = h_last
 //
-// Four launches: (1) dt transform and cumulative decay per (batch, head, step); (2) chunk states
-// as 64 x 64 (p, n) tiles of a matrix product over the chunk's steps; (3) the pass over the chunks
-// carrying the state, one thread per (batch, head, p, n), overwriting each chunk state with the
-// state entering that chunk; (4) the outputs as 64 x 64 (t, p) tiles: C times the entering state,
-// then per 64-step source tile the masked, decayed C B^T tile times x. For float32 inputs the
-// products of (2) and (4) run here on float32 CUDA cores from shared-memory tiles (every thread
-// owns a 4 x 4 sub-tile); float16 and bfloat16 inputs take the tensor-core kernels of
-// ssd_chunked_mma.cu for them, with the same (1) and (3). The workspace (2 floats per (batch, head,
-// step) and one P x N state per (batch, head, chunk)) is allocated on the stream.
+// Four launches: (1) dt transform and cumulative decay per (batch, head, step), a block scan per
+// (batch, head, chunk); (2) chunk states as 64 x 64 (p, n) tiles of a matrix product over the
+// chunk's steps; (3) the pass over the chunks carrying the state, one thread per (batch, head, p,
+// n), overwriting each chunk state with the state entering that chunk; (4) the outputs as 64 x 64
+// (t, p) tiles: C times the entering state, then per 64-step source tile the masked, decayed C B^T
+// tile times x. For float32 inputs the products of (2) and (4) run here on float32 CUDA cores from
+// shared-memory tiles (every thread owns a 4 x 4 sub-tile); float16 and bfloat16 inputs take the
+// tensor-core kernels of ssd_chunked_mma.cu for them, with the same (1) and (3). The workspace (2
+// floats per (batch, head, step) and one P x N state per (batch, head, chunk)) is allocated on the
+// stream.
 #include <cmath>
 #include <type_traits>
 
@@ -31,6 +32,7 @@ constexpr int TILE = SSD_TILE;
 constexpr int KT = 16; // reduction depth staged per pass over states
 constexpr int ST = 32; // steps staged per pass in the chunk-state product
 constexpr int THREADS = 256;
+constexpr int SCAN_THREADS = 256; // steps per pass of the dt scan
 
 __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool softplus, float lo,
                                                   float hi) {
@@ -41,27 +43,58 @@ __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool soft
     return fminf(fmaxf(v, lo), hi);
 }
 
-/** (1) transformed dt and cumulative decay; grid (chunks, batch), threads over heads. */
+/**
+ * (1) transformed dt and cumulative decay; one block per (chunk, head, batch), its threads over
+ * the chunk's steps (SCAN_THREADS at a time) with a block-wide inclusive scan, so that the sums
+ * are not one thread's walk over the chunk.
+ */
 template <typename T>
-__global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, const SsdChunkGeom g) {
+__global__ void __launch_bounds__(SCAN_THREADS)
+    dt_cumsum_kernel(const ScanParams p, const SsdChunkGeom g) {
+    __shared__ float s_warp[SCAN_THREADS / 32];
     const int64_t c = blockIdx.x;
-    const int64_t b = blockIdx.y;
-    const T *dt = static_cast<const T *>(p.dt);
+    const int64_t h = blockIdx.y;
+    const int64_t b = blockIdx.z;
+    const int lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32;
+    const T *dt = static_cast<const T *>(p.dt) + b * p.dts[0] + h * p.dts[1];
+    const float a = p.A[h * p.As[0]];
+    const float bias = p.dt_bias ? p.dt_bias[h * p.dtbs[0]] : 0.0f;
+    const int64_t base = (b * p.ch1 + h) * p.seqlen;
     const int64_t t0 = c * g.q;
     const int64_t t1 = t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen;
-    for (int64_t h = threadIdx.x; h < p.ch1; h += blockDim.x) {
-        const float a = p.A[h * p.As[0]];
-        const float bias = p.dt_bias ? p.dt_bias[h * p.dtbs[0]] : 0.0f;
-        const int64_t base = (b * p.ch1 + h) * p.seqlen;
-        float acc = 0.0f;
-        for (int64_t t = t0; t < t1; ++t) {
-            const float v =
-                transform_dt_acc(to_float(dt[b * p.dts[0] + h * p.dts[1] + t * p.dts[3]]), bias,
-                                 p.softplus, p.dt_min, p.dt_max);
-            acc = fmaf(v, a, acc);
-            g.dtv[base + t] = v;
-            g.cum[base + t] = acc;
+    float carry = 0.0f; // the sum of the steps before this pass
+    for (int64_t s0 = t0; s0 < t1; s0 += SCAN_THREADS) {
+        const int64_t t = s0 + threadIdx.x;
+        float v = 0.0f;
+        if (t < t1) {
+            v = transform_dt_acc(to_float(dt[t * p.dts[3]]), bias, p.softplus, p.dt_min, p.dt_max);
         }
+        float sum = v * a;
+#pragma unroll
+        for (int o = 1; o < 32; o *= 2) {
+            const float up = __shfl_up_sync(0xFFFFFFFFu, sum, o);
+            if (lane >= o) {
+                sum += up;
+            }
+        }
+        if (lane == 31) {
+            s_warp[warp] = sum;
+        }
+        __syncthreads();
+        float before = carry;
+        float total = carry;
+#pragma unroll
+        for (int w = 0; w < SCAN_THREADS / 32; ++w) {
+            before += w < warp ? s_warp[w] : 0.0f;
+            total += s_warp[w];
+        }
+        if (t < t1) {
+            g.dtv[base + t] = v;
+            g.cum[base + t] = before + sum;
+        }
+        carry = total;
+        __syncthreads(); // s_warp is read before the next pass writes it
     }
 }
 
@@ -351,9 +384,9 @@ int ceil_div(int64_t a, int64_t b) {
 
 template <typename T>
 void launch_chunked(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream) {
-    dt_cumsum_kernel<T>
-        <<<dim3(static_cast<unsigned>(g.nc), static_cast<unsigned>(p.batch)), 128, 0, stream>>>(p,
-                                                                                                g);
+    const dim3 cgrid(static_cast<unsigned>(g.nc), static_cast<unsigned>(p.ch1),
+                     static_cast<unsigned>(p.batch));
+    dt_cumsum_kernel<T><<<cgrid, SCAN_THREADS, 0, stream>>>(p, g);
     MOPS_CUDA_CHECK_LAUNCH("ssd dt_cumsum_kernel launch");
     const dim3 sgrid(static_cast<unsigned>(g.nc * g.ptiles * g.ntiles),
                      static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
