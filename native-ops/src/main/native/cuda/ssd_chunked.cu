@@ -105,18 +105,11 @@ __global__ void __launch_bounds__(THREADS)
     chunk_state_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_x[ST][TILE + 1];
     __shared__ float s_b[ST][TILE + 1];
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ntile = blockIdx.x % g.ntiles;
-    const int ptile = (blockIdx.x / g.ntiles) % g.ptiles;
-    const int64_t c = blockIdx.x / (g.ntiles * g.ptiles);
+    const SsdStateBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, n0 = blk.n0, t0 = blk.t0, t1 = blk.t1;
     const int64_t P = p.ch2;
     const int64_t N = p.dstate;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t n0 = static_cast<int64_t>(ntile) * TILE;
-    const int64_t t0 = c * g.q;
-    const int64_t t1 = t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen;
-    const int64_t grp = h / (p.ch1 / p.ngroups);
     const T *x = static_cast<const T *>(p.u) + b * p.us[0] + h * p.us[1];
     const T *B = static_cast<const T *>(p.B) + b * p.Bs[0] + grp * p.Bs[1];
     const int64_t row = (b * p.ch1 + h) * p.seqlen;
@@ -211,21 +204,14 @@ __global__ void __launch_bounds__(THREADS)
     __shared__ float s_cum_t[TILE];
     __shared__ float s_cum_s[TILE];
     __shared__ float s_dt_s[TILE];
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ptile = blockIdx.x % g.ptiles;
-    const int ttile = (blockIdx.x / g.ptiles) % g.ttiles;
-    const int64_t c = blockIdx.x / (g.ptiles * g.ttiles);
-    const int64_t P = p.ch2;
-    const int64_t N = p.dstate;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t cs = c * g.q; // chunk start
-    const int64_t ce = cs + g.q < p.seqlen ? cs + g.q : p.seqlen;
-    const int64_t tt0 = cs + static_cast<int64_t>(ttile) * TILE;
+    const SsdOutBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, cs = blk.cs, ce = blk.ce, tt0 = blk.tt0;
     if (tt0 >= ce) {
         return; // the whole block: this tile lies past a short last chunk
     }
-    const int64_t grp = h / (p.ch1 / p.ngroups);
+    const int64_t P = p.ch2;
+    const int64_t N = p.dstate;
     const T *x = static_cast<const T *>(p.u) + b * p.us[0] + h * p.us[1];
     const T *B = static_cast<const T *>(p.B) + b * p.Bs[0] + grp * p.Bs[1];
     const T *C = static_cast<const T *>(p.C) + b * p.Cs[0] + grp * p.Cs[1];

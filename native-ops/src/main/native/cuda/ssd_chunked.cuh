@@ -25,6 +25,31 @@ struct SsdChunkGeom {
     float *state = nullptr; // [batch, heads, nc, P, N] chunk states, then entering states
 };
 
+/** The (p, n) tile of a block of launch (2); grid (nc * ptiles * ntiles, heads, batch). */
+struct SsdStateBlock {
+    int64_t b, h, grp, c, p0, n0, t0, t1; // chunk steps [t0, t1)
+    __device__ __forceinline__ SsdStateBlock(const ScanParams &p, const SsdChunkGeom &g)
+        : b(blockIdx.z), h(blockIdx.y), grp(h / (p.ch1 / p.ngroups)),
+          c(blockIdx.x / (g.ntiles * g.ptiles)),
+          p0(static_cast<int64_t>((blockIdx.x / g.ntiles) % g.ptiles) * SSD_TILE),
+          n0(static_cast<int64_t>(blockIdx.x % g.ntiles) * SSD_TILE), t0(c * g.q),
+          t1(t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen) {}
+};
+
+/**
+ * The (t, p) tile of a block of launch (4); grid (nc * ttiles * ptiles, heads, batch): steps from
+ * tt0 of the chunk [cs, ce) (none where tt0 >= ce, past a short last chunk).
+ */
+struct SsdOutBlock {
+    int64_t b, h, grp, c, p0, cs, ce, tt0;
+    __device__ __forceinline__ SsdOutBlock(const ScanParams &p, const SsdChunkGeom &g)
+        : b(blockIdx.z), h(blockIdx.y), grp(h / (p.ch1 / p.ngroups)),
+          c(blockIdx.x / (g.ptiles * g.ttiles)),
+          p0(static_cast<int64_t>(blockIdx.x % g.ptiles) * SSD_TILE), cs(c * g.q),
+          ce(cs + g.q < p.seqlen ? cs + g.q : p.seqlen),
+          tt0(cs + static_cast<int64_t>((blockIdx.x / g.ptiles) % g.ttiles) * SSD_TILE) {}
+};
+
 /** silu(v) in float32, as the chunked kernels gate their outputs. */
 __device__ __forceinline__ float ssd_silu(float v) {
     return v / (1.0f + expf(-v));

@@ -197,18 +197,11 @@ __global__ void __launch_bounds__(THREADS)
     __shared__ __align__(128) uint16_t s_b[TILE * LDH]; // B, (step, n)
     __shared__ __align__(128) float s_f[TILE * LDF];    // the finished (p, n) tile
     __shared__ float s_w[TILE];                         // exp(a_last - a_s) dt_s
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ntile = blockIdx.x % g.ntiles;
-    const int ptile = (blockIdx.x / g.ntiles) % g.ptiles;
-    const int64_t c = blockIdx.x / (g.ntiles * g.ptiles);
+    const SsdStateBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, n0 = blk.n0, t0 = blk.t0, t1 = blk.t1;
     const int64_t P = p.ch2;
     const int64_t N = p.dstate;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t n0 = static_cast<int64_t>(ntile) * TILE;
-    const int64_t t0 = c * g.q;
-    const int64_t t1 = t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen;
-    const int64_t grp = h / (p.ch1 / p.ngroups);
     const uint16_t *x =
         static_cast<const uint16_t *>(p.u) + b * p.us[0] + h * p.us[1] + p0 * p.us[2];
     const uint16_t *B =
@@ -287,24 +280,17 @@ __global__ void __launch_bounds__(THREADS)
     float *s_cum_t = s_f + TILE * LDF;
     float *s_cum_s = s_cum_t + TILE;
     float *s_dt_s = s_cum_s + TILE;
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ptile = blockIdx.x % g.ptiles;
-    const int ttile = (blockIdx.x / g.ptiles) % g.ttiles;
-    const int64_t c = blockIdx.x / (g.ptiles * g.ttiles);
-    const int64_t P = p.ch2;
-    const int64_t N = p.dstate;
-    const int npad = ldc - 8;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t cs = c * g.q; // chunk start
-    const int64_t ce = cs + g.q < p.seqlen ? cs + g.q : p.seqlen;
-    const int64_t tt0 = cs + static_cast<int64_t>(ttile) * TILE;
+    const SsdOutBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, cs = blk.cs, ce = blk.ce, tt0 = blk.tt0;
     if (tt0 >= ce) {
         return; // the whole block: this tile lies past a short last chunk
     }
+    const int64_t P = p.ch2;
+    const int64_t N = p.dstate;
+    const int npad = ldc - 8;
     const int nt = ce - tt0 < TILE ? static_cast<int>(ce - tt0) : TILE;
     const int np = P - p0 < TILE ? static_cast<int>(P - p0) : TILE;
-    const int64_t grp = h / (p.ch1 / p.ngroups);
     const uint16_t *x = static_cast<const uint16_t *>(p.u) + b * p.us[0] + h * p.us[1];
     const uint16_t *B = static_cast<const uint16_t *>(p.B) + b * p.Bs[0] + grp * p.Bs[1];
     const uint16_t *C = static_cast<const uint16_t *>(p.C) + b * p.Cs[0] + grp * p.Cs[1];
