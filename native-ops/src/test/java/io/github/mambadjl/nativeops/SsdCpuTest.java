@@ -28,6 +28,21 @@ class SsdCpuTest {
         return 1e-5;
     }
 
+    /** The relative tolerance between one call and a split sequence, final states. */
+    double splitStateTolerance(DType dtype) {
+        return 1e-5;
+    }
+
+    /** The relative tolerance of outputs in dtype against the float64 oracle. */
+    double outTolerance(DType dtype) {
+        return Host.rtol(dtype);
+    }
+
+    /** The relative tolerance of the final states against the float64 oracle, inputs in dtype. */
+    double stateTolerance(DType dtype) {
+        return 1e-4;
+    }
+
     /** Random Mamba-2 inputs in canonical layouts, rounded to the storage dtype. */
     static final class Inputs {
         final int batch;
@@ -207,8 +222,9 @@ class SsdCpuTest {
         backend().ssd(in.args(packed, lo, hi, 16, init, fin, out));
         Oracles.ScanResult want = in.oracle(lo, hi, true);
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("final states", want.state(), Host.read(fin), 1e-4, scale, seed);
+        Compare.close("out", want.out(), Host.read(out), outTolerance(dtype), scale, seed);
+        Compare.close(
+                "final states", want.state(), Host.read(fin), stateTolerance(dtype), scale, seed);
     }
 
     @Test
@@ -273,7 +289,7 @@ class SsdCpuTest {
                 "split states",
                 Compare.toDouble(Host.read(finFull)),
                 Host.read(state),
-                1e-5,
+                splitStateTolerance(dtype),
                 1,
                 seed);
     }
@@ -384,8 +400,9 @@ class SsdCpuTest {
             System.arraycopy(want.out(), (bb * (len + 1) + len) * hp, last, bb * hp, hp);
         }
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("step out", last, Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("step state", want.state(), Host.read(state), 1e-4, scale, seed);
+        Compare.close("step out", last, Host.read(out), outTolerance(dtype), scale, seed);
+        Compare.close(
+                "step state", want.state(), Host.read(state), stateTolerance(dtype), scale, seed);
     }
 
     @Test
