@@ -6,7 +6,7 @@
 // the chunked form: on tensor cores it does its ~3x larger arithmetic (jmh/NOTES.md) at more than
 // 10x the float32 rate, and it spreads over chunks, so it beats the recurrence whatever the number
 // of rows. Shorter 16-bit sequences and float32 ones take the chunked form only where the
-// recurrence would leave the GPU mostly idle (prefer_chunked): below one chunk the chunked form is
+// recurrence would leave the GPU mostly idle (scan_rows_leave_gpu_idle): below one chunk the chunked form is
 // one quadratic chunk per head, and the float32 products were measured 1.6-1.7x slower than the
 // recurrence where the rows fill the GPU.
 #include "cuda_check.cuh"
@@ -16,25 +16,6 @@
 #include "scan_params.hpp"
 #include "ssd_chunked.cuh"
 #include "status.hpp"
-
-namespace {
-
-/**
- * Whether the recurrence leaves most of the GPU idle: it serves a row with up to 32 lanes (4-8
- * states each), so rows x lanes below a quarter of the multiprocessors' resident threads leave
- * the sequence walk latency-bound, where the chunked form's parallelism over chunks wins.
- */
-bool prefer_chunked(const mops::ScanParams &p) {
-    int device = 0;
-    int sms = 0;
-    MOPS_CUDA_CHECK(cudaGetDevice(&device));
-    MOPS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    const int64_t n = p.dstate;
-    const int64_t lanes = n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 4 : n <= 32 ? 8 : n <= 128 ? 16 : 32;
-    return p.batch * p.channels() * lanes < static_cast<int64_t>(sms) * 512;
-}
-
-} // namespace
 
 extern "C" MOPS_API int32_t mops_cuda_ssd(
     void *stream, int32_t dtype, int64_t batch, int64_t seqlen, int64_t nheads, int64_t headdim,
@@ -50,7 +31,7 @@ extern "C" MOPS_API int32_t mops_cuda_ssd(
             dt_strides, A, B, B_strides, C, C_strides, D, d_per_channel, z, z_strides, dt_bias,
             softplus, dt_min, dt_max, initial_states, final_states, out, out_strides);
         const bool tensor_cores = dtype == MOPS_F16 || dtype == MOPS_BF16;
-        if (seqlen > 1 && ((tensor_cores && seqlen >= chunk_size) || prefer_chunked(p))) {
+        if (seqlen > 1 && ((tensor_cores && seqlen >= chunk_size) || mops::scan_rows_leave_gpu_idle(p))) {
             mops::run_ssd_chunked_cuda(p, chunk_size, static_cast<cudaStream_t>(stream));
         } else {
             mops::run_scan_cuda(p, static_cast<cudaStream_t>(stream));
