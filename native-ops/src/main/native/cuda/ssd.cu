@@ -6,9 +6,9 @@
 // the chunked form: on tensor cores it does its ~3x larger arithmetic (jmh/NOTES.md) at more than
 // 10x the float32 rate, and it spreads over chunks, so it beats the recurrence whatever the number
 // of rows. Shorter 16-bit sequences and float32 ones take the chunked form only where the
-// recurrence would leave the GPU mostly idle (scan_rows_leave_gpu_idle): below one chunk the chunked form is
-// one quadratic chunk per head, and the float32 products were measured 1.6-1.7x slower than the
-// recurrence where the rows fill the GPU.
+// recurrence would leave the GPU mostly idle (scan_rows_leave_gpu_idle): below one chunk the
+// chunked form is one quadratic chunk per head, and the float32 products were measured 1.6-1.7x
+// slower than the recurrence where the rows fill the GPU.
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
@@ -31,7 +31,8 @@ extern "C" MOPS_API int32_t mops_cuda_ssd(
             dt_strides, A, B, B_strides, C, C_strides, D, d_per_channel, z, z_strides, dt_bias,
             softplus, dt_min, dt_max, initial_states, final_states, out, out_strides);
         const bool tensor_cores = dtype == MOPS_F16 || dtype == MOPS_BF16;
-        if (seqlen > 1 && ((tensor_cores && seqlen >= chunk_size) || mops::scan_rows_leave_gpu_idle(p))) {
+        if (seqlen > 1 &&
+            ((tensor_cores && seqlen >= chunk_size) || mops::scan_rows_leave_gpu_idle(p))) {
             mops::run_ssd_chunked_cuda(p, chunk_size, static_cast<cudaStream_t>(stream));
         } else {
             mops::run_scan_cuda(p, static_cast<cudaStream_t>(stream));
