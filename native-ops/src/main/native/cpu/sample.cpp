@@ -108,8 +108,8 @@ extern "C" MOPS_API int32_t mops_cpu_sample_tokens(int32_t dtype, const void *lo
                 std::vector<double> weights;
                 const T *x = static_cast<const T *>(logits);
                 for (int64_t r = 0; r < rows; ++r) {
-                    tokens[r] =
-                        mops::sample_row(x + r * row_stride, vocab, settings, draws[r], keys, weights);
+                    tokens[r] = mops::sample_row(x + r * row_stride, vocab, settings, draws[r],
+                                                 keys, weights);
                 }
             }
         });

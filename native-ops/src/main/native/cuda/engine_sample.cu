@@ -160,7 +160,8 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
 }
 
 /** The sum of the fixed-point weights of the keys <= hi. */
-template <typename T> __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
+template <typename T>
+__device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
     uint64_t sum = 0;
     for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
         const float l = row.logit(i);
