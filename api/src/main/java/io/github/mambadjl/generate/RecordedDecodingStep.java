@@ -252,7 +252,7 @@ public final class RecordedDecodingStep implements AutoCloseable {
             if (firstRun) {
                 pieceInputs.add(manager.zeros(out.getShape(), out.getDataType()));
             }
-            pieceInputs.get(p).set(new NDIndex(), out);
+            pieceInputs.get(p).set(new NDIndex(":"), out);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.mambadjl.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -19,6 +20,7 @@ import io.github.mambadjl.generate.GenerationConfig;
 import io.github.mambadjl.generate.GenerationSession;
 import io.github.mambadjl.generate.Generator;
 import io.github.mambadjl.generate.RecordedDecodingStep;
+import io.github.mambadjl.kernel.ReplayingRecorder;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -223,6 +225,31 @@ class CacheConsistencyTest {
         assertFalse(
                 GenerationConfig.builder().optRecordSteps(false).build().recordSteps(),
                 "and can be turned off");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "bamba-tiny"})
+    void recordedStepsGiveTheOrdinaryTokens(String model) throws Exception {
+        // the replaying stand-in runs each recorded piece's code again at every replay: this
+        // checks how the steps are split (Bamba: attention layers between the pieces) and driven
+        CausalLM lm = load(model);
+        long[][] prompts = {{1, 2, 3, 4}, {9, 8, 7, 6}};
+        GenerationConfig.Builder config = GenerationConfig.builder().optMaxNewTokens(12);
+        long[][] ordinary;
+        try (GenerationSession session =
+                new Generator(lm, manager).start(prompts, config.optRecordSteps(false).build())) {
+            session.finish(null);
+            ordinary = session.result().sequences();
+        }
+        try (ReplayingRecorder replaying = ReplayingRecorder.install("PyTorch");
+                GenerationSession session =
+                        new Generator(lm, manager)
+                                .start(prompts, config.optRecordSteps(true).build())) {
+            session.finish(null);
+            assertTrue(session.isRecorded(), model + ": the steps were recorded");
+            assertArrayEquals(ordinary[0], session.result().sequences()[0], model + " row 0");
+            assertArrayEquals(ordinary[1], session.result().sequences()[1], model + " row 1");
+        }
     }
 
     private static void assertEqualLogits(NDArray want, NDArray got) {
