@@ -258,26 +258,7 @@ class SsdCpuTest {
         SsdArgs all =
                 in.args(false, 0, inf, 32, null, null, Host.poisoned(dtype, batch, len, 4, 4));
         NativeTensor state = Host.poisoned(DType.FLOAT32, batch, 4, 4, 8);
-        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
-            backend()
-                    .ssd(
-                            new SsdArgs(
-                                    time(all.x(), part),
-                                    time(all.dt(), part),
-                                    all.a(),
-                                    time(all.b(), part),
-                                    time(all.c(), part),
-                                    all.d(),
-                                    time(all.z(), part),
-                                    all.dtBias(),
-                                    true,
-                                    0,
-                                    inf,
-                                    32,
-                                    part[0] == 0 ? null : state,
-                                    state,
-                                    time(all.out(), part)));
-        }
+        runInTwoCalls(all, first, len, 32, state);
         Compare.close(
                 "split out",
                 Compare.toDouble(Host.read(outFull)),
@@ -292,6 +273,33 @@ class SsdCpuTest {
                 splitStateTolerance(dtype),
                 1,
                 seed);
+    }
+
+    /**
+     * Runs the sequence of {@code all} (softplus, no dt limits) as two calls split at step {@code
+     * first}, the second starting from the first's final state, which ends in {@code state}.
+     */
+    void runInTwoCalls(SsdArgs all, int first, int len, int chunk, NativeTensor state) {
+        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
+            backend()
+                    .ssd(
+                            new SsdArgs(
+                                    time(all.x(), part),
+                                    time(all.dt(), part),
+                                    all.a(),
+                                    time(all.b(), part),
+                                    time(all.c(), part),
+                                    all.d(),
+                                    time(all.z(), part),
+                                    all.dtBias(),
+                                    true,
+                                    0,
+                                    Float.POSITIVE_INFINITY,
+                                    chunk,
+                                    part[0] == 0 ? null : state,
+                                    state,
+                                    time(all.out(), part)));
+        }
     }
 
     /** The time range [start, start + length) of a tensor whose axis 1 is time. */

@@ -262,26 +262,7 @@ class SsdGpuTest extends SsdCpuTest {
                         null,
                         Host.poisoned(dtype, batch, len, heads, headdim));
         NativeTensor state = Host.poisoned(DType.FLOAT32, batch, heads, headdim, n);
-        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
-            backend()
-                    .ssd(
-                            new SsdArgs(
-                                    time(all.x(), part),
-                                    time(all.dt(), part),
-                                    all.a(),
-                                    time(all.b(), part),
-                                    time(all.c(), part),
-                                    all.d(),
-                                    time(all.z(), part),
-                                    all.dtBias(),
-                                    true,
-                                    0,
-                                    inf,
-                                    chunk,
-                                    part[0] == 0 ? null : state,
-                                    state,
-                                    time(all.out(), part)));
-        }
+        runInTwoCalls(all, first, len, chunk, state);
         Oracles.ScanResult want = in.oracle(0, inf, false);
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
         double outTol = outTolerance(dtype);
