@@ -34,10 +34,14 @@ public final class ReplayingRecorder implements AutoCloseable {
                         return new Replay(step);
                     }
                 };
+        Class<?>[] interfaces =
+                delegate instanceof TokenSampling
+                        ? new Class<?>[] {SsmKernels.class, StepRecorder.class, TokenSampling.class}
+                        : new Class<?>[] {SsmKernels.class, StepRecorder.class};
         Object kernels =
                 Proxy.newProxyInstance(
                         SsmKernels.class.getClassLoader(),
-                        new Class<?>[] {SsmKernels.class, StepRecorder.class},
+                        interfaces,
                         (proxy, method, args) -> {
                             Object target =
                                     method.getDeclaringClass() == StepRecorder.class

@@ -1,7 +1,6 @@
 package io.github.mambadjl.engine;
 
 import ai.djl.ndarray.NDArray;
-import io.github.mambadjl.nativeops.AddRmsNormArgs;
 import io.github.mambadjl.nativeops.CausalConv1dArgs;
 import io.github.mambadjl.nativeops.CausalConv1dUpdateArgs;
 import io.github.mambadjl.nativeops.CpuKernels;
@@ -91,15 +90,6 @@ final class SsmKernelDispatch {
             CpuKernels.rmsNormGated(a);
         } else {
             CudaKernels.rmsNormGated(g.streamPointer(), a);
-        }
-    }
-
-    static void addRmsNorm(NDArray anchor, AddRmsNormArgs a) {
-        CudaBackend g = gpu(anchor);
-        if (g == null) {
-            CpuKernels.addRmsNorm(a);
-        } else {
-            CudaKernels.addRmsNorm(g.streamPointer(), a);
         }
     }
 }
