@@ -7,7 +7,19 @@
 
 namespace mops {
 
-/** Queues the recurrence of ScanParams on a stream (see selective_scan.cu). */
+/**
+ * Queues the recurrence of ScanParams on a stream (see selective_scan.cu): single steps take the
+ * one-step kernel; sequences the time-parallel (chunked) form where scan_rows_leave_gpu_idle and
+ * the sequence is longer than one chunk (128 steps or more), else the sequential walk.
+ */
 void run_scan_cuda(const ScanParams &p, cudaStream_t stream);
+
+/**
+ * Whether the sequential walk leaves most of the current GPU idle: its (batch, channel) rows times
+ * the lanes serving each (1 to 32 by dstate) below a quarter of the multiprocessors' resident
+ * threads, where the walk is latency-bound and a form parallel over time wins. The one occupancy
+ * rule of the scan family, for the SSD's choice of its chunked form too.
+ */
+bool scan_rows_leave_gpu_idle(const ScanParams &p);
 
 } // namespace mops

@@ -12,6 +12,16 @@
 // LPR * SPL states so the inner loop has no guards), the lanes update their states (exp2 with A
 // pre-scaled by log2(e)) and reduce y with warp shuffles, and the tile's outputs are stored
 // cooperatively. Single steps (the decoding updates) take a memory-bound warp-per-row kernel.
+//
+// Rows too few to fill the GPU (batch 1 prefill: D = 5120, N = 16 gives 160 blocks of 4 warps)
+// leave the walk latency-bound; there the sequence is cut into chunks of 128 to 2048 steps, a
+// grid axis of the same kernel (time-parallel form): a first pass walks every chunk from a zero
+// state and leaves only its end state h_k and decay exp(A * sum dt), a pass over the chunks
+// carries the state (H_{k+1} = decay_k * H_k + h_k), and a second walk of every chunk from its
+// entering state stores the outputs. Twice the recurrence's work, but parallel over chunks; the
+// states stay float32, so the result differs from the sequential walk only by association.
+#include <type_traits>
+
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
@@ -25,6 +35,13 @@ namespace {
 constexpr float LOG2E = 1.4426950408889634f;
 constexpr size_t MAX_SMEM = 48 * 1024;
 constexpr size_t TARGET_SMEM = 24 * 1024; // small tiles leave room for several blocks per SM
+
+// The time-parallel form: chunks of MIN_CHUNK to MAX_CHUNK steps, at most MAX_CHUNKS (gridDim.y)
+// of them; RESIDENT_THREADS per multiprocessor (sm_80 and sm_90).
+constexpr int64_t MIN_CHUNK = 128;
+constexpr int64_t MAX_CHUNK = 2048;
+constexpr int64_t MAX_CHUNKS = 65535;
+constexpr int64_t RESIDENT_THREADS = 2048;
 
 __device__ __forceinline__ float silu_dev(float v) {
     return v / (1.0f + __expf(-v));
@@ -48,17 +65,17 @@ __device__ __forceinline__ float transform_dt_fast(float v, float bias, bool sof
 
 /** How the rows of a sequence scan are spread over blocks and tiles. */
 struct ScanLayout {
-    int lpr = 1;        // lanes per row
-    int spl = 1;        // states per lane
-    int threads = 32;   // threads per block
-    int rpb = 1;        // rows (channels) per block
-    int tile = 32;      // time steps per shared-memory tile
-    int rp = 1;         // padded (odd) pitch of the per-row tile arrays
-    int np = 1;         // padded (odd) pitch of the B and C tiles, above lpr * spl
-    int tile_shift = 5; // log2(tile)
-    int rpb_shift = 0;  // log2(rpb)
-    int n_shift = 0;    // log2 of dstate rounded up to a power of two
-    int64_t chunks = 1; // channel blocks per (batch, group)
+    int lpr = 1;         // lanes per row
+    int spl = 1;         // states per lane
+    int threads = 32;    // threads per block
+    int rpb = 1;         // rows (channels) per block
+    int tile = 32;       // time steps per shared-memory tile
+    int rp = 1;          // padded (odd) pitch of the per-row tile arrays
+    int np = 1;          // padded (odd) pitch of the B and C tiles, above lpr * spl
+    int tile_shift = 5;  // log2(tile)
+    int rpb_shift = 0;   // log2(rpb)
+    int n_shift = 0;     // log2 of dstate rounded up to a power of two
+    int64_t cblocks = 1; // channel blocks per (batch, group)
     int64_t blocks = 1;
 
     size_t smem_bytes() const {
@@ -68,11 +85,28 @@ struct ScanLayout {
 };
 
 /**
- * The scan over a sequence; HEAD_DECAY: A has one value per channel (Mamba-2, one exp per row
- * and step) rather than one per state (Mamba-1).
+ * The time chunks of a sequence launch: the blocks of chunk k = blockIdx.y walk the steps
+ * [k * len, min(seqlen, (k + 1) * len)). The sequential walk is one chunk of the whole sequence
+ * from p.init to p.fin. State k of a (batch, channel) row lies at ((batch * chunks + k) * channels
+ * + channel) * dstate, with chunks = count for init and count - fin_from for fin and decay.
  */
-template <typename T, int LPR, int SPL, bool HEAD_DECAY>
-__global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const ScanLayout lay) {
+struct ScanChunks {
+    int64_t len = 1;             // steps per chunk
+    int64_t count = 1;           // chunks per sequence
+    const float *init = nullptr; // the state entering each chunk; NULL: zero
+    float *fin = nullptr;        // the state leaving each chunk from fin_from on; NULL: none
+    int64_t fin_from = 0;        // the first chunk that stores its end state
+    float *decay = nullptr;      // as fin: exp(A * sum of dt) over the chunk (no outputs)
+};
+
+/**
+ * The scan over the chunks of a sequence; HEAD_DECAY: A has one value per channel (Mamba-2, one
+ * exp per row and step) rather than one per state (Mamba-1). Without OUTPUTS the blocks stage
+ * neither z nor C and store no outputs: they leave each chunk's end state and decay.
+ */
+template <typename T, int LPR, int SPL, bool HEAD_DECAY, bool OUTPUTS>
+__global__ void __launch_bounds__(256)
+    scan_kernel(const ScanParams p, const ScanLayout lay, const ScanChunks ch) {
     extern __shared__ int64_t smem[];
     const int rpb = lay.rpb;
     const int rp = lay.rp;
@@ -93,10 +127,13 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
     const int64_t channels = p.channels();
     const int64_t cpg = channels / p.ngroups;
     const int N = static_cast<int>(p.dstate);
-    const int64_t bg = blockIdx.x / lay.chunks;
+    const int64_t bg = blockIdx.x / lay.cblocks;
     const int64_t b = bg / p.ngroups;
     const int64_t g = bg % p.ngroups;
-    const int64_t first = g * cpg + (blockIdx.x % lay.chunks) * rpb; // first channel
+    const int64_t first = g * cpg + (blockIdx.x % lay.cblocks) * rpb; // first channel
+    const int64_t chunk = blockIdx.y;
+    const int64_t t_begin = chunk * ch.len;
+    const int64_t t_end = p.seqlen - t_begin < ch.len ? p.seqlen : t_begin + ch.len;
     const int rows_here =
         static_cast<int>(cpg - (first - g * cpg) < rpb ? cpg - (first - g * cpg) : rpb);
     const int local = threadIdx.x / LPR;
@@ -124,15 +161,16 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
     const int64_t c1 = c / p.ch2;
     const int64_t c2 = c % p.ch2;
     const float *Ap = p.A + c1 * p.As[0] + c2 * p.As[1];
-    const int64_t state_base = (b * channels + c) * p.dstate;
+    const int64_t state_in = ((b * ch.count + chunk) * channels + c) * p.dstate;
     float a2[SPL], s[SPL];
 #pragma unroll
     for (int j = 0; j < SPL; ++j) {
         const int n = lane + j * LPR;
         const bool on = valid && n < N;
         a2[j] = on && !HEAD_DECAY ? Ap[n * p.As[2]] * LOG2E : 0.0f;
-        s[j] = on && p.init ? p.init[state_base + n] : 0.0f;
+        s[j] = on && ch.init ? ch.init[state_in + n] : 0.0f;
     }
+    float dt_sum = 0.0f; // the chunk's sum of dt, for its decay (no outputs)
     const float a2_head = Ap[0] * LOG2E;
     const float dskip = p.D ? p.D[c1 * p.Ds[0] + c2 * p.Ds[1]] : 0.0f;
 
@@ -148,8 +186,8 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
     const bool time_fast = p.us[3] == 1;
     const bool bc_time_fast = p.Bs[3] == 1;
 
-    for (int64_t t0 = 0; t0 < p.seqlen; t0 += tile) {
-        const int tc = p.seqlen - t0 < tile ? static_cast<int>(p.seqlen - t0) : tile;
+    for (int64_t t0 = t_begin; t0 < t_end; t0 += tile) {
+        const int tc = t_end - t0 < tile ? static_cast<int>(t_end - t0) : tile;
         __syncthreads();
 #pragma unroll 4
         for (int i = threadIdx.x; i < row_elems; i += blockDim.x) {
@@ -160,7 +198,9 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
                 s_u[tt * rp + r] = to_float(u[s_row_u[r] + t * p.us[3]]);
                 s_dt[tt * rp + r] = transform_dt_fast(to_float(dt[s_row_dt[r] + t * p.dts[3]]),
                                                       s_bias[r], p.softplus, p.dt_min, p.dt_max);
-                s_z[tt * rp + r] = z ? silu_dev(to_float(z[s_row_z[r] + t * p.zs[3]])) : 1.0f;
+                if constexpr (OUTPUTS) {
+                    s_z[tt * rp + r] = z ? silu_dev(to_float(z[s_row_z[r] + t * p.zs[3]])) : 1.0f;
+                }
             }
         }
 #pragma unroll 4
@@ -170,7 +210,9 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
             if (n < N && tt < tc) {
                 const int64_t t = t0 + tt;
                 s_B[tt * np + n] = to_float(Bp[n * p.Bs[2] + t * p.Bs[3]]);
-                s_C[tt * np + n] = to_float(Cp[n * p.Cs[2] + t * p.Cs[3]]);
+                if constexpr (OUTPUTS) {
+                    s_C[tt * np + n] = to_float(Cp[n * p.Cs[2] + t * p.Cs[3]]);
+                }
             }
         }
         __syncthreads();
@@ -189,32 +231,70 @@ __global__ void __launch_bounds__(256) scan_kernel(const ScanParams p, const Sca
             for (int j = 0; j < SPL; ++j) {
                 const float da = HEAD_DECAY ? da_head : exp2_approx(d * a2[j]);
                 s[j] = fmaf(s[j], da, du * bt[j * LPR]);
-                y = fmaf(ct[j * LPR], s[j], y);
+                if constexpr (OUTPUTS) {
+                    y = fmaf(ct[j * LPR], s[j], y);
+                }
             }
+            if constexpr (OUTPUTS) {
 #pragma unroll
-            for (int off = LPR / 2; off > 0; off /= 2) {
-                y += __shfl_xor_sync(0xffffffffu, y, off, LPR);
-            }
-            if (valid && lane == 0) {
-                s_y[tt * rp + local] = fmaf(dskip, uv, y) * s_z[tt * rp + local];
+                for (int off = LPR / 2; off > 0; off /= 2) {
+                    y += __shfl_xor_sync(0xffffffffu, y, off, LPR);
+                }
+                if (valid && lane == 0) {
+                    s_y[tt * rp + local] = fmaf(dskip, uv, y) * s_z[tt * rp + local];
+                }
+            } else {
+                dt_sum += d;
             }
         }
-        __syncthreads();
-        for (int i = threadIdx.x; i < row_elems; i += blockDim.x) {
-            const int r = time_fast ? i >> lay.tile_shift : i & (rpb - 1);
-            const int tt = time_fast ? i & (tile - 1) : i >> lay.rpb_shift;
-            if (r < rows_here && tt < tc) {
-                out[s_row_o[r] + (t0 + tt) * p.os[3]] = from_float<T>(s_y[tt * rp + r]);
+        if constexpr (OUTPUTS) {
+            __syncthreads();
+            for (int i = threadIdx.x; i < row_elems; i += blockDim.x) {
+                const int r = time_fast ? i >> lay.tile_shift : i & (rpb - 1);
+                const int tt = time_fast ? i & (tile - 1) : i >> lay.rpb_shift;
+                if (r < rows_here && tt < tc) {
+                    out[s_row_o[r] + (t0 + tt) * p.os[3]] = from_float<T>(s_y[tt * rp + r]);
+                }
             }
         }
     }
-    if (p.fin) {
+    if (ch.fin && chunk >= ch.fin_from) {
+        const int64_t state_out =
+            ((b * (ch.count - ch.fin_from) + chunk - ch.fin_from) * channels + c) * p.dstate;
 #pragma unroll
         for (int j = 0; j < SPL; ++j) {
-            if (valid && lane + j * LPR < N) {
-                p.fin[state_base + lane + j * LPR] = s[j];
+            const int n = lane + j * LPR;
+            if (valid && n < N) {
+                ch.fin[state_out + n] = s[j];
+                if constexpr (!OUTPUTS) {
+                    ch.decay[state_out + n] = exp2_approx((HEAD_DECAY ? a2_head : a2[j]) * dt_sum);
+                }
             }
         }
+    }
+}
+
+/**
+ * The pass over the chunks: for every (batch, channel, state) walks the chunks in order from the
+ * initial state (or zero), replacing each chunk's end state (from a zero start; the last chunk's
+ * is not read) by the state entering that chunk: H_0 = init, H_{k+1} = decay_k * H_k + end_k.
+ */
+__global__ void __launch_bounds__(256)
+    chunk_carry_kernel(const float *__restrict__ init, float *__restrict__ state,
+                       const float *__restrict__ decay, int64_t per_batch, int64_t total,
+                       int64_t count) {
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t base = (i / per_batch) * count * per_batch + i % per_batch;
+        float h = init ? init[i] : 0.0f;
+#pragma unroll 4
+        for (int64_t k = 0; k + 1 < count; ++k) {
+            const int64_t at = base + k * per_batch;
+            const float end = state[at];
+            state[at] = h;
+            h = fmaf(decay[at], h, end);
+        }
+        state[base + (count - 1) * per_batch] = h;
     }
 }
 
@@ -326,8 +406,8 @@ ScanLayout scan_layout(const ScanParams &p, int lpr, int spl) {
         lay.threads /= 2;
     }
     lay.rpb = lay.threads / lpr;
-    lay.chunks = (cpg + lay.rpb - 1) / lay.rpb;
-    lay.blocks = p.batch * p.ngroups * lay.chunks;
+    lay.cblocks = (cpg + lay.rpb - 1) / lay.rpb;
+    lay.blocks = p.batch * p.ngroups * lay.cblocks;
     lay.rp = lay.rpb | 1;
     lay.np = (lpr * spl) | 1;
     lay.tile = 32;
@@ -340,34 +420,149 @@ ScanLayout scan_layout(const ScanParams &p, int lpr, int spl) {
     return lay;
 }
 
-template <typename T, int LPR, int SPL, bool HEAD_DECAY>
-void launch_scan_as(const ScanParams &p, cudaStream_t stream) {
-    const ScanLayout lay = scan_layout(p, LPR, SPL);
-    require(lay.blocks < (1LL << 31), "too many channels for one launch");
-    require(lay.smem_bytes() <= MAX_SMEM, "scan tile does not fit in shared memory");
-    scan_kernel<T, LPR, SPL, HEAD_DECAY>
-        <<<static_cast<unsigned>(lay.blocks), lay.threads, lay.smem_bytes(), stream>>>(p, lay);
-    MOPS_CUDA_CHECK_LAUNCH("scan_kernel launch");
+/**
+ * Calls f(LPR, SPL) (as std::integral_constant) with the lanes per row and states per lane for
+ * dstate n: 4 states per lane up to 64, then 8.
+ */
+template <typename F> void for_lanes(int64_t n, F &&f) {
+    using std::integral_constant;
+    if (n <= 4) {
+        f(integral_constant<int, 1>{}, integral_constant<int, 4>{});
+    } else if (n <= 8) {
+        f(integral_constant<int, 2>{}, integral_constant<int, 4>{});
+    } else if (n <= 16) {
+        f(integral_constant<int, 4>{}, integral_constant<int, 4>{});
+    } else if (n <= 32) {
+        f(integral_constant<int, 8>{}, integral_constant<int, 4>{});
+    } else if (n <= 64) {
+        f(integral_constant<int, 16>{}, integral_constant<int, 4>{});
+    } else if (n <= 128) {
+        f(integral_constant<int, 16>{}, integral_constant<int, 8>{});
+    } else {
+        f(integral_constant<int, 32>{}, integral_constant<int, 8>{});
+    }
 }
 
-/** Lanes per row and states per lane by dstate: 4 states per lane up to 64, then 8. */
-template <typename T, bool HEAD_DECAY> void launch_scan(const ScanParams &p, cudaStream_t stream) {
-    const int64_t n = p.dstate;
-    if (n <= 4) {
-        launch_scan_as<T, 1, 4, HEAD_DECAY>(p, stream);
-    } else if (n <= 8) {
-        launch_scan_as<T, 2, 4, HEAD_DECAY>(p, stream);
-    } else if (n <= 16) {
-        launch_scan_as<T, 4, 4, HEAD_DECAY>(p, stream);
-    } else if (n <= 32) {
-        launch_scan_as<T, 8, 4, HEAD_DECAY>(p, stream);
-    } else if (n <= 64) {
-        launch_scan_as<T, 16, 4, HEAD_DECAY>(p, stream);
-    } else if (n <= 128) {
-        launch_scan_as<T, 16, 8, HEAD_DECAY>(p, stream);
-    } else {
-        launch_scan_as<T, 32, 8, HEAD_DECAY>(p, stream);
+int lanes_per_row(int64_t n) {
+    int lanes = 1;
+    for_lanes(n, [&](auto lpr, auto) { lanes = decltype(lpr)::value; });
+    return lanes;
+}
+
+/** Queues scan_kernel over the first `chunks` chunks of ch. */
+template <typename T, bool HEAD_DECAY, bool OUTPUTS>
+void launch_scan(const ScanParams &p, const ScanChunks &ch, int64_t chunks, cudaStream_t stream) {
+    for_lanes(p.dstate, [&](auto lpr, auto spl) {
+        constexpr int LPR = decltype(lpr)::value;
+        constexpr int SPL = decltype(spl)::value;
+        const ScanLayout lay = scan_layout(p, LPR, SPL);
+        require(lay.blocks < (1LL << 31), "too many channels for one launch");
+        require(chunks <= MAX_CHUNKS, "too many chunks for one launch");
+        require(lay.smem_bytes() <= MAX_SMEM, "scan tile does not fit in shared memory");
+        const dim3 grid(static_cast<unsigned>(lay.blocks), static_cast<unsigned>(chunks));
+        scan_kernel<T, LPR, SPL, HEAD_DECAY, OUTPUTS>
+            <<<grid, lay.threads, lay.smem_bytes(), stream>>>(p, lay, ch);
+        MOPS_CUDA_CHECK_LAUNCH("scan_kernel launch");
+    });
+}
+
+/** Queues scan_kernel on every dtype and decay form. */
+template <bool OUTPUTS>
+void launch_scan_any(const ScanParams &p, const ScanChunks &ch, int64_t chunks,
+                     cudaStream_t stream) {
+    const bool head_decay = p.As[2] == 0;
+    dispatch_dtype(p.dtype, [&](auto tag) {
+        using T = decltype(tag);
+        head_decay ? launch_scan<T, true, OUTPUTS>(p, ch, chunks, stream)
+                   : launch_scan<T, false, OUTPUTS>(p, ch, chunks, stream);
+    });
+}
+
+int multiprocessors() {
+    int device = 0;
+    int sms = 0;
+    MOPS_CUDA_CHECK(cudaGetDevice(&device));
+    MOPS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    return sms;
+}
+
+/** Threads of the sequential walk: one row per (batch, channel), lanes_per_row lanes each. */
+int64_t row_threads(const ScanParams &p) {
+    return p.batch * p.channels() * lanes_per_row(p.dstate);
+}
+
+/** Whether row_threads, below a quarter of the resident threads, leave most of the GPU idle. */
+bool rows_leave_gpu_idle(const ScanParams &p, int sms) {
+    return row_threads(p) < static_cast<int64_t>(sms) * (RESIDENT_THREADS / 4);
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+/**
+ * Steps per chunk of the time-parallel form, or 0 for the sequential walk (rows that fill the GPU
+ * by themselves, or a sequence of at most one chunk): the largest power of two from MAX_CHUNK
+ * down to MIN_CHUNK that gives about four times the GPU's resident threads over the chunks.
+ */
+int64_t chunk_length(const ScanParams &p) {
+    const int sms = multiprocessors();
+    if (p.seqlen <= MIN_CHUNK || !rows_leave_gpu_idle(p, sms)) {
+        return 0;
     }
+    const int64_t target = 4 * static_cast<int64_t>(sms) * RESIDENT_THREADS;
+    int64_t len = MAX_CHUNK;
+    while (len > MIN_CHUNK && row_threads(p) * ceil_div(p.seqlen, len) < target) {
+        len /= 2;
+    }
+    while (ceil_div(p.seqlen, len) > MAX_CHUNKS) {
+        len *= 2;
+    }
+    return p.seqlen > len ? len : 0;
+}
+
+/**
+ * The time-parallel scan in three launches: (1) every (batch, chunk, channel) walks its chunk
+ * from a zero state, leaving the end state and the decay (all but the last chunk, whose end
+ * state nothing reads); (2) the pass over the chunks turns the end states into the states
+ * entering each chunk; (3) every chunk walks again from its entering state, storing the outputs,
+ * and the last one the final state. The workspace (end/entering states and decays, float32
+ * [batch, chunks, channels, dstate] each) is allocated on the stream.
+ */
+void run_scan_chunked(const ScanParams &p, int64_t len, cudaStream_t stream) {
+    const int64_t count = ceil_div(p.seqlen, len);
+    const int64_t per_batch = p.channels() * p.dstate;
+    const int64_t states = p.batch * count * per_batch;
+    void *work = nullptr;
+    MOPS_CUDA_CHECK(
+        cudaMallocAsync(&work, static_cast<size_t>(2 * states) * sizeof(float), stream));
+    try {
+        float *state = static_cast<float *>(work);
+        ScanChunks ends;
+        ends.len = len;
+        ends.count = count;
+        ends.fin = state;
+        ends.decay = state + states;
+        launch_scan_any<false>(p, ends, count - 1, stream);
+
+        const int64_t total = p.batch * per_batch;
+        const int64_t blocks = ceil_div(total, 256) < 65536 ? ceil_div(total, 256) : 65536;
+        chunk_carry_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(
+            p.init, state, ends.decay, per_batch, total, count);
+        MOPS_CUDA_CHECK_LAUNCH("chunk_carry_kernel launch");
+
+        ScanChunks outs;
+        outs.len = len;
+        outs.count = count;
+        outs.init = state;
+        outs.fin = p.fin;
+        outs.fin_from = count - 1;
+        launch_scan_any<true>(p, outs, count, stream);
+    } catch (...) {
+        cudaFreeAsync(work, stream);
+        throw;
+    }
+    MOPS_CUDA_CHECK(cudaFreeAsync(work, stream));
 }
 
 template <typename T, int K, bool HEAD_DECAY>
@@ -402,15 +597,28 @@ template <typename T, bool HEAD_DECAY> void launch_step(const ScanParams &p, cud
 } // namespace
 
 void run_scan_cuda(const ScanParams &p, cudaStream_t stream) {
-    const bool head_decay = p.As[2] == 0;
-    dispatch_dtype(p.dtype, [&](auto tag) {
-        using T = decltype(tag);
-        if (p.seqlen == 1) {
+    if (p.seqlen == 1) {
+        const bool head_decay = p.As[2] == 0;
+        dispatch_dtype(p.dtype, [&](auto tag) {
+            using T = decltype(tag);
             head_decay ? launch_step<T, true>(p, stream) : launch_step<T, false>(p, stream);
-        } else {
-            head_decay ? launch_scan<T, true>(p, stream) : launch_scan<T, false>(p, stream);
-        }
-    });
+        });
+        return;
+    }
+    const int64_t len = chunk_length(p);
+    if (len > 0) {
+        run_scan_chunked(p, len, stream);
+        return;
+    }
+    ScanChunks whole;
+    whole.len = p.seqlen;
+    whole.init = p.init;
+    whole.fin = p.fin;
+    launch_scan_any<true>(p, whole, 1, stream);
+}
+
+bool scan_rows_leave_gpu_idle(const ScanParams &p) {
+    return rows_leave_gpu_idle(p, multiprocessors());
 }
 
 } // namespace mops

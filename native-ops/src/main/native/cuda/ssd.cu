@@ -1,8 +1,14 @@
-// Mamba-2 SSD and its one-step update on the GPU. Sequences with few (batch, head, head channel)
-// rows take the chunked matrix form of ssd_chunked.cu (chunks of chunk_size steps, parallel over
-// chunks); sequences whose rows fill the GPU take the recurrence of selective_scan.cu with one
-// decay per head (measured faster there while the chunked products run on float32 CUDA cores:
-// jmh/NOTES.md); single steps (seqlen 1, and the state update) take its one-step kernel.
+// Mamba-2 SSD and its one-step update on the GPU, in one of two forms: the chunked matrix form of
+// ssd_chunked.cu (chunks of chunk_size steps, parallel over chunks; its products on tensor cores
+// for float16 and bfloat16, ssd_chunked_mma.cu, on float32 CUDA cores for float32) or the
+// recurrence of selective_scan.cu with one decay per head. Single steps (seqlen 1, and the state
+// update) take the recurrence's one-step kernel. 16-bit sequences of at least one full chunk take
+// the chunked form: on tensor cores it does its ~3x larger arithmetic (jmh/NOTES.md) at more than
+// 10x the float32 rate, and it spreads over chunks, so it beats the recurrence whatever the number
+// of rows. Shorter 16-bit sequences and float32 ones take the chunked form only where the
+// recurrence would leave the GPU mostly idle (scan_rows_leave_gpu_idle): below one chunk the
+// chunked form is one quadratic chunk per head, and the float32 products were measured 1.6-1.7x
+// slower than the recurrence where the rows fill the GPU.
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
@@ -10,25 +16,6 @@
 #include "scan_params.hpp"
 #include "ssd_chunked.cuh"
 #include "status.hpp"
-
-namespace {
-
-/**
- * Whether the recurrence leaves most of the GPU idle: it serves a row with up to 32 lanes (4-8
- * states each), so rows x lanes below a quarter of the multiprocessors' resident threads leave
- * the sequence walk latency-bound, where the chunked form's parallelism over chunks wins.
- */
-bool prefer_chunked(const mops::ScanParams &p) {
-    int device = 0;
-    int sms = 0;
-    MOPS_CUDA_CHECK(cudaGetDevice(&device));
-    MOPS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    const int64_t n = p.dstate;
-    const int64_t lanes = n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 4 : n <= 32 ? 8 : n <= 128 ? 16 : 32;
-    return p.batch * p.channels() * lanes < static_cast<int64_t>(sms) * 512;
-}
-
-} // namespace
 
 extern "C" MOPS_API int32_t mops_cuda_ssd(
     void *stream, int32_t dtype, int64_t batch, int64_t seqlen, int64_t nheads, int64_t headdim,
@@ -43,10 +30,12 @@ extern "C" MOPS_API int32_t mops_cuda_ssd(
             dtype, batch, seqlen, nheads, headdim, ngroups, dstate, chunk_size, x, x_strides, dt,
             dt_strides, A, B, B_strides, C, C_strides, D, d_per_channel, z, z_strides, dt_bias,
             softplus, dt_min, dt_max, initial_states, final_states, out, out_strides);
-        if (seqlen == 1 || !prefer_chunked(p)) {
-            mops::run_scan_cuda(p, static_cast<cudaStream_t>(stream));
-        } else {
+        const bool tensor_cores = dtype == MOPS_F16 || dtype == MOPS_BF16;
+        if (seqlen > 1 &&
+            ((tensor_cores && seqlen >= chunk_size) || mops::scan_rows_leave_gpu_idle(p))) {
             mops::run_ssd_chunked_cuda(p, chunk_size, static_cast<cudaStream_t>(stream));
+        } else {
+            mops::run_scan_cuda(p, static_cast<cudaStream_t>(stream));
         }
     });
 }

@@ -6,14 +6,18 @@
 //   S_c[p, n] = sum_{s in c} exp(a_last - a_s) dt_s x[s, p] B_s[n]           (chunk state)
 //   h_c = exp(a_last) h_{c-1} + S_c, h_{-1} = initial state, final state = h_last
 //
-// Four launches: (1) dt transform and cumulative decay per (batch, head, step); (2) chunk states
-// as 64 x 64 (p, n) tiles of a matrix product over the chunk's steps; (3) the pass over the chunks
-// carrying the state, one thread per (batch, head, p, n), overwriting each chunk state with the
-// state entering that chunk; (4) the outputs as 64 x 64 (t, p) tiles: C times the entering state,
-// then per 64-step source tile the masked, decayed C B^T tile times x. The products run on float32
-// CUDA cores from shared-memory tiles (every thread owns a 4 x 4 sub-tile). The workspace (2 floats
-// per (batch, head, step) and one P x N state per (batch, head, chunk)) is allocated on the stream.
+// Four launches: (1) dt transform and cumulative decay per (batch, head, step), a block scan per
+// (batch, head, chunk); (2) chunk states as 64 x 64 (p, n) tiles of a matrix product over the
+// chunk's steps; (3) the pass over the chunks carrying the state, one thread per (batch, head, p,
+// n), overwriting each chunk state with the state entering that chunk; (4) the outputs as 64 x 64
+// (t, p) tiles: C times the entering state, then per 64-step source tile the masked, decayed C B^T
+// tile times x. For float32 inputs the products of (2) and (4) run here on float32 CUDA cores from
+// shared-memory tiles (every thread owns a 4 x 4 sub-tile); float16 and bfloat16 inputs take the
+// tensor-core kernels of ssd_chunked_mma.cu for them, with the same (1) and (3). The workspace (2
+// floats per (batch, head, step) and one P x N state per (batch, head, chunk)) is allocated on the
+// stream.
 #include <cmath>
+#include <type_traits>
 
 #include "cuda_check.cuh"
 #include "dtype.hpp"
@@ -24,14 +28,11 @@
 namespace mops {
 namespace {
 
-constexpr int TILE = 64; // steps or channels per tile side
-constexpr int KT = 16;   // reduction depth staged per pass over states
-constexpr int ST = 32;   // steps staged per pass in the chunk-state product
+constexpr int TILE = SSD_TILE;
+constexpr int KT = 16; // reduction depth staged per pass over states
+constexpr int ST = 32; // steps staged per pass in the chunk-state product
 constexpr int THREADS = 256;
-
-__device__ __forceinline__ float silu_acc(float v) {
-    return v / (1.0f + expf(-v));
-}
+constexpr int SCAN_THREADS = 256; // steps per pass of the dt scan
 
 __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool softplus, float lo,
                                                   float hi) {
@@ -42,39 +43,58 @@ __device__ __forceinline__ float transform_dt_acc(float v, float bias, bool soft
     return fminf(fmaxf(v, lo), hi);
 }
 
-/** Chunk geometry shared by the kernels. */
-struct ChunkGeom {
-    int64_t q = 1;          // chunk size
-    int64_t nc = 1;         // chunks per sequence
-    int ttiles = 1;         // 64-step tiles per chunk
-    int ptiles = 1;         // 64-channel tiles per head
-    int ntiles = 1;         // 64-state tiles
-    float *dtv = nullptr;   // [batch, heads, seqlen] transformed dt
-    float *cum = nullptr;   // [batch, heads, seqlen] cumulative dt * A inside each chunk
-    float *state = nullptr; // [batch, heads, nc, P, N] chunk states, then entering states
-};
-
-/** (1) transformed dt and cumulative decay; grid (chunks, batch), threads over heads. */
+/**
+ * (1) transformed dt and cumulative decay; one block per (chunk, head, batch), its threads over
+ * the chunk's steps (SCAN_THREADS at a time) with a block-wide inclusive scan, so that the sums
+ * are not one thread's walk over the chunk.
+ */
 template <typename T>
-__global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void __launch_bounds__(SCAN_THREADS)
+    dt_cumsum_kernel(const ScanParams p, const SsdChunkGeom g) {
+    __shared__ float s_warp[SCAN_THREADS / 32];
     const int64_t c = blockIdx.x;
-    const int64_t b = blockIdx.y;
-    const T *dt = static_cast<const T *>(p.dt);
+    const int64_t h = blockIdx.y;
+    const int64_t b = blockIdx.z;
+    const int lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32;
+    const T *dt = static_cast<const T *>(p.dt) + b * p.dts[0] + h * p.dts[1];
+    const float a = p.A[h * p.As[0]];
+    const float bias = p.dt_bias ? p.dt_bias[h * p.dtbs[0]] : 0.0f;
+    const int64_t base = (b * p.ch1 + h) * p.seqlen;
     const int64_t t0 = c * g.q;
     const int64_t t1 = t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen;
-    for (int64_t h = threadIdx.x; h < p.ch1; h += blockDim.x) {
-        const float a = p.A[h * p.As[0]];
-        const float bias = p.dt_bias ? p.dt_bias[h * p.dtbs[0]] : 0.0f;
-        const int64_t base = (b * p.ch1 + h) * p.seqlen;
-        float acc = 0.0f;
-        for (int64_t t = t0; t < t1; ++t) {
-            const float v =
-                transform_dt_acc(to_float(dt[b * p.dts[0] + h * p.dts[1] + t * p.dts[3]]), bias,
-                                 p.softplus, p.dt_min, p.dt_max);
-            acc = fmaf(v, a, acc);
-            g.dtv[base + t] = v;
-            g.cum[base + t] = acc;
+    float carry = 0.0f; // the sum of the steps before this pass
+    for (int64_t s0 = t0; s0 < t1; s0 += SCAN_THREADS) {
+        const int64_t t = s0 + threadIdx.x;
+        float v = 0.0f;
+        if (t < t1) {
+            v = transform_dt_acc(to_float(dt[t * p.dts[3]]), bias, p.softplus, p.dt_min, p.dt_max);
         }
+        float sum = v * a;
+#pragma unroll
+        for (int o = 1; o < 32; o *= 2) {
+            const float up = __shfl_up_sync(0xFFFFFFFFu, sum, o);
+            if (lane >= o) {
+                sum += up;
+            }
+        }
+        if (lane == 31) {
+            s_warp[warp] = sum;
+        }
+        __syncthreads();
+        float before = carry;
+        float total = carry;
+#pragma unroll
+        for (int w = 0; w < SCAN_THREADS / 32; ++w) {
+            before += w < warp ? s_warp[w] : 0.0f;
+            total += s_warp[w];
+        }
+        if (t < t1) {
+            g.dtv[base + t] = v;
+            g.cum[base + t] = before + sum;
+        }
+        carry = total;
+        __syncthreads(); // s_warp is read before the next pass writes it
     }
 }
 
@@ -82,21 +102,14 @@ __global__ void __launch_bounds__(128) dt_cumsum_kernel(const ScanParams p, cons
  * batch). */
 template <typename T>
 __global__ void __launch_bounds__(THREADS)
-    chunk_state_kernel(const ScanParams p, const ChunkGeom g) {
+    chunk_state_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_x[ST][TILE + 1];
     __shared__ float s_b[ST][TILE + 1];
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ntile = blockIdx.x % g.ntiles;
-    const int ptile = (blockIdx.x / g.ntiles) % g.ptiles;
-    const int64_t c = blockIdx.x / (g.ntiles * g.ptiles);
+    const SsdStateBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, n0 = blk.n0, t0 = blk.t0, t1 = blk.t1;
     const int64_t P = p.ch2;
     const int64_t N = p.dstate;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t n0 = static_cast<int64_t>(ntile) * TILE;
-    const int64_t t0 = c * g.q;
-    const int64_t t1 = t0 + g.q < p.seqlen ? t0 + g.q : p.seqlen;
-    const int64_t grp = h / (p.ch1 / p.ngroups);
     const T *x = static_cast<const T *>(p.u) + b * p.us[0] + h * p.us[1];
     const T *B = static_cast<const T *>(p.B) + b * p.Bs[0] + grp * p.Bs[1];
     const int64_t row = (b * p.ch1 + h) * p.seqlen;
@@ -158,7 +171,7 @@ __global__ void __launch_bounds__(THREADS)
 }
 
 /** (3) the pass over the chunks; one thread per (batch, head, p, n). */
-__global__ void state_pass_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void state_pass_kernel(const ScanParams p, const SsdChunkGeom g) {
     const int64_t PN = p.ch2 * p.dstate;
     const int64_t total = p.batch * p.ch1 * PN;
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
@@ -182,7 +195,8 @@ __global__ void state_pass_kernel(const ScanParams p, const ChunkGeom g) {
 
 /** (4) outputs, one 64 x 64 (t, p) tile per block; grid (nc * ttiles * ptiles, heads, batch). */
 template <typename T>
-__global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, const ChunkGeom g) {
+__global__ void __launch_bounds__(THREADS)
+    chunk_out_kernel(const ScanParams p, const SsdChunkGeom g) {
     __shared__ float s_c[TILE][KT + 1];
     __shared__ float s_k[TILE][KT + 1]; // B of the source steps, or the entering state (p x n)
     __shared__ float s_m[TILE][TILE + 1];
@@ -190,21 +204,14 @@ __global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, 
     __shared__ float s_cum_t[TILE];
     __shared__ float s_cum_s[TILE];
     __shared__ float s_dt_s[TILE];
-    const int64_t h = blockIdx.y;
-    const int64_t b = blockIdx.z;
-    const int ptile = blockIdx.x % g.ptiles;
-    const int ttile = (blockIdx.x / g.ptiles) % g.ttiles;
-    const int64_t c = blockIdx.x / (g.ptiles * g.ttiles);
-    const int64_t P = p.ch2;
-    const int64_t N = p.dstate;
-    const int64_t p0 = static_cast<int64_t>(ptile) * TILE;
-    const int64_t cs = c * g.q; // chunk start
-    const int64_t ce = cs + g.q < p.seqlen ? cs + g.q : p.seqlen;
-    const int64_t tt0 = cs + static_cast<int64_t>(ttile) * TILE;
+    const SsdOutBlock blk(p, g);
+    const int64_t h = blk.h, b = blk.b, c = blk.c, grp = blk.grp;
+    const int64_t p0 = blk.p0, cs = blk.cs, ce = blk.ce, tt0 = blk.tt0;
     if (tt0 >= ce) {
         return; // the whole block: this tile lies past a short last chunk
     }
-    const int64_t grp = h / (p.ch1 / p.ngroups);
+    const int64_t P = p.ch2;
+    const int64_t N = p.dstate;
     const T *x = static_cast<const T *>(p.u) + b * p.us[0] + h * p.us[1];
     const T *B = static_cast<const T *>(p.B) + b * p.Bs[0] + grp * p.Bs[1];
     const T *C = static_cast<const T *>(p.C) + b * p.Cs[0] + grp * p.Cs[1];
@@ -349,7 +356,7 @@ __global__ void __launch_bounds__(THREADS) chunk_out_kernel(const ScanParams p, 
                              to_float(x[pp * p.us[2] + t * p.us[3]]), y);
                 }
                 if (z) {
-                    y *= silu_acc(to_float(z[pp * p.zs[2] + t * p.zs[3]]));
+                    y *= ssd_silu(to_float(z[pp * p.zs[2] + t * p.zs[3]]));
                 }
                 out[pp * p.os[2] + t * p.os[3]] = from_float<T>(y);
             }
@@ -361,30 +368,39 @@ int ceil_div(int64_t a, int64_t b) {
     return static_cast<int>((a + b - 1) / b);
 }
 
-template <typename T> void launch_chunked(const ScanParams &p, ChunkGeom g, cudaStream_t stream) {
-    dt_cumsum_kernel<T>
-        <<<dim3(static_cast<unsigned>(g.nc), static_cast<unsigned>(p.batch)), 128, 0, stream>>>(p,
-                                                                                                g);
+template <typename T>
+void launch_chunked(const ScanParams &p, const SsdChunkGeom &g, cudaStream_t stream) {
+    const dim3 cgrid(static_cast<unsigned>(g.nc), static_cast<unsigned>(p.ch1),
+                     static_cast<unsigned>(p.batch));
+    dt_cumsum_kernel<T><<<cgrid, SCAN_THREADS, 0, stream>>>(p, g);
     MOPS_CUDA_CHECK_LAUNCH("ssd dt_cumsum_kernel launch");
     const dim3 sgrid(static_cast<unsigned>(g.nc * g.ptiles * g.ntiles),
                      static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
-    chunk_state_kernel<T><<<sgrid, THREADS, 0, stream>>>(p, g);
-    MOPS_CUDA_CHECK_LAUNCH("ssd chunk_state_kernel launch");
+    if constexpr (std::is_same<T, float>::value) {
+        chunk_state_kernel<T><<<sgrid, THREADS, 0, stream>>>(p, g);
+        MOPS_CUDA_CHECK_LAUNCH("ssd chunk_state_kernel launch");
+    } else {
+        launch_ssd_chunk_states_mma(p, g, stream);
+    }
     const int64_t total = p.batch * p.channels() * p.dstate;
     const int64_t pass_blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     state_pass_kernel<<<static_cast<unsigned>(pass_blocks), 256, 0, stream>>>(p, g);
     MOPS_CUDA_CHECK_LAUNCH("ssd state_pass_kernel launch");
     const dim3 ogrid(static_cast<unsigned>(g.nc * g.ttiles * g.ptiles),
                      static_cast<unsigned>(p.ch1), static_cast<unsigned>(p.batch));
-    chunk_out_kernel<T><<<ogrid, THREADS, 0, stream>>>(p, g);
-    MOPS_CUDA_CHECK_LAUNCH("ssd chunk_out_kernel launch");
+    if constexpr (std::is_same<T, float>::value) {
+        chunk_out_kernel<T><<<ogrid, THREADS, 0, stream>>>(p, g);
+        MOPS_CUDA_CHECK_LAUNCH("ssd chunk_out_kernel launch");
+    } else {
+        launch_ssd_chunk_outputs_mma(p, g, stream);
+    }
 }
 
 } // namespace
 
 void run_ssd_chunked_cuda(const ScanParams &p, int64_t chunk_size, cudaStream_t stream) {
     require(p.As[2] == 0 && p.As[1] == 0, "the chunked SSD needs one decay per head");
-    ChunkGeom g;
+    SsdChunkGeom g;
     g.q = chunk_size < p.seqlen ? chunk_size : p.seqlen;
     g.nc = (p.seqlen + g.q - 1) / g.q;
     g.ttiles = ceil_div(g.q, TILE);

@@ -46,6 +46,7 @@ public class GpuKernelBenchmark {
     private CausalConv1dUpdateArgs convUpdate;
     private SelectiveScanArgs scanB8;
     private SelectiveScanArgs scanLong;
+    private SelectiveScanArgs scanPrefill;
     private SsdArgs ssdCodestral;
     private SsdArgs ssdB4;
     private SsdStateUpdateArgs ssdUpdate;
@@ -83,6 +84,7 @@ public class GpuKernelBenchmark {
                         true);
         scanB8 = scan(rnd, 8, 4096, 4096, 16, true);
         scanLong = scan(rnd, 1, 5120, 16384, 16, false);
+        scanPrefill = scanChannelsLast(rnd, 1, 5120, 8192, 16, 160);
         ssdCodestral = ssd(rnd, 1, 4096, 128, 64, 8, 128);
         ssdB4 = ssd(rnd, 4, 4096, 80, 64, 1, 128);
         ssdUpdate =
@@ -118,6 +120,34 @@ public class GpuKernelBenchmark {
                 null,
                 null,
                 dev(rnd, bf, 0, 0, b, d, l));
+    }
+
+    /**
+     * A scan in the layouts the engine passes: u, delta, z and out channels-last ([b, l, d] in
+     * memory, read as [b, d, l]); B and C views of the [b, l, r + 2n] projection, after its r dt
+     * columns.
+     */
+    private SelectiveScanArgs scanChannelsLast(Random rnd, int b, int d, int l, int n, int r) {
+        DType bf = DType.BFLOAT16;
+        long[] bdl = {b, d, l};
+        long[] lastStrides = {(long) l * d, 1, d};
+        long w = r + 2L * n;
+        NativeTensor proj = dev(rnd, bf, 0, 1, b, l, w);
+        long[] bcShape = {b, 1, n, l};
+        long[] bcStrides = {l * w, n, 1, w};
+        return new SelectiveScanArgs(
+                dev(rnd, bf, 0, 1, b, l, d).view(0, bdl, lastStrides),
+                dev(rnd, bf, -1, 0.5, b, l, d).view(0, bdl, lastStrides),
+                dev(rnd, DType.FLOAT32, -1, 0.5, d, n),
+                proj.view(r, bcShape, bcStrides),
+                proj.view(r + n, bcShape, bcStrides),
+                dev(rnd, DType.FLOAT32, 0, 1, d),
+                dev(rnd, bf, 0, 1, b, l, d).view(0, bdl, lastStrides),
+                dev(rnd, DType.FLOAT32, 0, 0.1, d),
+                true,
+                null,
+                null,
+                dev(rnd, bf, 0, 0, b, l, d).view(0, bdl, lastStrides));
     }
 
     private SsdArgs ssd(Random rnd, int b, int l, int h, int p, int g, int n) {
@@ -214,6 +244,17 @@ public class GpuKernelBenchmark {
     @Benchmark
     public void selectiveScanLong() {
         CudaKernels.selectiveScan(stream.handle(), scanLong);
+        stream.synchronize();
+    }
+
+    /**
+     * Selective scan of the mamba-2.8b prefill: B 1, D 5120, L 8192, N 16, z, softplus, bf16, the
+     * engine's channels-last layouts (u, delta, z, out as [b, l, d]; B and C inside the [b, l, 192]
+     * projection).
+     */
+    @Benchmark
+    public void selectiveScanPrefill() {
+        CudaKernels.selectiveScan(stream.handle(), scanPrefill);
         stream.synchronize();
     }
 

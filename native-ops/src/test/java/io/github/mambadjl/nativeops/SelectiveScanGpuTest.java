@@ -1,14 +1,25 @@
 package io.github.mambadjl.nativeops;
 
+import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The CUDA selective scan and its state update: the same cases as {@link SelectiveScanCpuTest}, run
  * on the GPU, plus shapes that cross the kernel's blocks (32 rows of one batch and group for N 16),
  * its shared-memory tiles (8 to 32 steps), its lane layouts (1 to 32 lanes per row) and the
  * single-step kernel (length 1).
+ *
+ * <p>The chunked (time-parallel) scan serves rows too few to fill the GPU: batch x channels x lanes
+ * per row (1 to 32 by N) below a quarter of the resident threads (about 67 000 on an H100) and a
+ * sequence longer than one chunk. Chunks are 128 steps where the rows are as few as in the chunked
+ * cases here (the rule lengthens them, up to 2048, only for rows enough to fill the GPU four times
+ * over with fewer chunks), so these cases' lengths are counted in chunks of 128. Their A is scaled
+ * into [-0.06, -0.006] (dt about 0.5): a state keeps 2 % to 68 % of itself over a chunk, so the
+ * state carried across chunks and the initial state weigh on the outputs and a wrong combine fails
+ * the comparison (with the default A, a chunk forgets its entering state entirely).
  */
 @Tag("gpu")
 class SelectiveScanGpuTest extends SelectiveScanCpuTest {
@@ -50,5 +61,140 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
             DType dtype) {
         matchesFloat64Oracle(
                 batch, dim, len, n, groups, withZ, withBias, softplus, transposed, dtype);
+    }
+
+    /** Inputs whose states outlive a chunk (A scaled into [-0.06, -0.006]). */
+    static Inputs slowDecay(long seed, DType dtype, int batch, int dim, int len, int n) {
+        Inputs in = new Inputs(new Random(seed), dtype, batch, dim, len, n, 1, true, true);
+        for (int i = 0; i < in.a.length; i++) {
+            in.a[i] *= 0.03f;
+        }
+        return in;
+    }
+
+    /**
+     * The arguments in the layouts the engine passes: u, delta and z channels-last ([b, l, d] in
+     * memory, read as [b, d, l]), B and C views of one [b, l, R + 2N] projection (R = 7 columns
+     * before them), z, delta bias and softplus on.
+     */
+    static SelectiveScanArgs engineLayout(
+            Inputs in, NativeTensor initial, NativeTensor fin, NativeTensor out) {
+        int r = 7;
+        int w = r + 2 * in.n;
+        float[] proj = new float[in.batch * in.len * w];
+        for (int bb = 0; bb < in.batch; bb++) {
+            for (int k = 0; k < in.n; k++) {
+                for (int t = 0; t < in.len; t++) {
+                    int row = (bb * in.len + t) * w + r;
+                    proj[row + k] = in.b[(bb * in.n + k) * in.len + t];
+                    proj[row + in.n + k] = in.c[(bb * in.n + k) * in.len + t];
+                }
+            }
+        }
+        NativeTensor x = Host.tensor(in.dtype, proj, in.batch, in.len, w);
+        long[] shape = {in.batch, 1, in.n, in.len};
+        long[] strides = {(long) in.len * w, in.n, 1, w};
+        return new SelectiveScanArgs(
+                in.bdl(in.u, true),
+                in.bdl(in.delta, true),
+                Host.f32(in.a, in.dim, in.n),
+                x.view(r, shape, strides),
+                x.view(r + in.n, shape, strides),
+                Host.f32(in.d, in.dim),
+                in.bdl(in.z, true),
+                Host.f32(in.bias, in.dim),
+                true,
+                initial,
+                fin,
+                out);
+    }
+
+    /** A poisoned output channels-last: [b, l, d] in memory, read as [b, d, l]. */
+    static NativeTensor channelsLastOut(DType dtype, int batch, int dim, int len) {
+        return Host.poisoned(dtype, batch, len, dim)
+                .view(0, new long[] {batch, dim, len}, new long[] {(long) len * dim, 1, dim});
+    }
+
+    @ParameterizedTest(name = "b {0} d {1} l {2} n {3} init {4} {5}")
+    @CsvSource({
+        // 8 whole chunks; 7 chunks and 104 steps
+        "1, 24, 1024, 16, true, FLOAT32",
+        "1, 24, 1000, 16, false, BFLOAT16",
+        // shorter than two chunks: the second chunk starts from the carried initial state
+        "1, 24, 200, 16, true, FLOAT16",
+        "1, 24, 129, 16, true, FLOAT32",
+        // two batch rows, 5 states (2 lanes per row); 64 states (16 lanes), 24 chunks
+        "2, 40, 700, 5, true, FLOAT32",
+        "1, 16, 3000, 64, false, FLOAT16",
+        // the widest state (32 lanes per row) and the narrowest (1 state)
+        "1, 8, 640, 256, true, BFLOAT16",
+        "1, 70, 4000, 1, false, FLOAT32"
+    })
+    void chunkedScanMatchesOracle(
+            int batch, int dim, int len, int n, boolean withInit, DType dtype) {
+        long seed = SEED + batch * 131L + dim * 17L + len + n * 7L + dtype.ordinal();
+        Inputs in = slowDecay(seed, dtype, batch, dim, len, n);
+        NativeTensor out = channelsLastOut(dtype, batch, dim, len);
+        NativeTensor fin = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        NativeTensor init = withInit ? Host.f32(in.init, batch, dim, n) : null;
+        backend().selectiveScan(engineLayout(in, init, fin, out));
+        Oracles.ScanResult want = in.oracle(true, withInit);
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
+        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+    }
+
+    /**
+     * A sequence of 1000 steps split at 389 (4 chunks, then 5 from the first call's final state)
+     * gives the outputs and final state of one call (8 chunks) up to float32 association: chunk
+     * boundaries fall at other steps in the two forms, so a wrong combine shows as a difference.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void chunkedSplitSequenceEqualsOneCall(DType dtype) {
+        int batch = 1;
+        int dim = 24;
+        int len = 1000;
+        int n = 16;
+        int first = 389;
+        long seed = SEED + 4;
+        Inputs in = slowDecay(seed, dtype, batch, dim, len, n);
+        NativeTensor init = Host.f32(in.init, batch, dim, n);
+        NativeTensor outFull = channelsLastOut(dtype, batch, dim, len);
+        NativeTensor finFull = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        backend().selectiveScan(engineLayout(in, init, finFull, outFull));
+
+        SelectiveScanArgs all =
+                engineLayout(in, init, null, channelsLastOut(dtype, batch, dim, len));
+        NativeTensor state = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
+            backend()
+                    .selectiveScan(
+                            new SelectiveScanArgs(
+                                    part(all.u(), part),
+                                    part(all.delta(), part),
+                                    all.a(),
+                                    part(all.b(), part),
+                                    part(all.c(), part),
+                                    all.d(),
+                                    part(all.z(), part),
+                                    all.deltaBias(),
+                                    true,
+                                    part[0] == 0 ? init : state,
+                                    state,
+                                    part(all.out(), part)));
+        }
+        double[] full = Compare.toDouble(Host.read(outFull));
+        double scale = 1 + 0.05 * Compare.maxAbs(full);
+        Compare.close("split out", full, Host.read(all.out()), Host.rtol(dtype), scale, seed);
+        Compare.close(
+                "split state",
+                Compare.toDouble(Host.read(finFull)),
+                Host.read(state),
+                1e-4,
+                scale,
+                seed);
+        Compare.close(
+                "final state", in.oracle(true, true).state(), Host.read(state), 1e-4, scale, seed);
     }
 }

@@ -28,6 +28,21 @@ class SsdCpuTest {
         return 1e-5;
     }
 
+    /** The relative tolerance between one call and a split sequence, final states. */
+    double splitStateTolerance(DType dtype) {
+        return 1e-5;
+    }
+
+    /** The relative tolerance of outputs in dtype against the float64 oracle. */
+    double outTolerance(DType dtype) {
+        return Host.rtol(dtype);
+    }
+
+    /** The relative tolerance of the final states against the float64 oracle, inputs in dtype. */
+    double stateTolerance(DType dtype) {
+        return 1e-4;
+    }
+
     /** Random Mamba-2 inputs in canonical layouts, rounded to the storage dtype. */
     static final class Inputs {
         final int batch;
@@ -207,8 +222,9 @@ class SsdCpuTest {
         backend().ssd(in.args(packed, lo, hi, 16, init, fin, out));
         Oracles.ScanResult want = in.oracle(lo, hi, true);
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("final states", want.state(), Host.read(fin), 1e-4, scale, seed);
+        Compare.close("out", want.out(), Host.read(out), outTolerance(dtype), scale, seed);
+        Compare.close(
+                "final states", want.state(), Host.read(fin), stateTolerance(dtype), scale, seed);
     }
 
     @Test
@@ -242,6 +258,28 @@ class SsdCpuTest {
         SsdArgs all =
                 in.args(false, 0, inf, 32, null, null, Host.poisoned(dtype, batch, len, 4, 4));
         NativeTensor state = Host.poisoned(DType.FLOAT32, batch, 4, 4, 8);
+        runInTwoCalls(all, first, len, 32, state);
+        Compare.close(
+                "split out",
+                Compare.toDouble(Host.read(outFull)),
+                Host.read(all.out()),
+                splitOutTolerance(dtype),
+                1,
+                seed);
+        Compare.close(
+                "split states",
+                Compare.toDouble(Host.read(finFull)),
+                Host.read(state),
+                splitStateTolerance(dtype),
+                1,
+                seed);
+    }
+
+    /**
+     * Runs the sequence of {@code all} (softplus, no dt limits) as two calls split at step {@code
+     * first}, the second starting from the first's final state, which ends in {@code state}.
+     */
+    void runInTwoCalls(SsdArgs all, int first, int len, int chunk, NativeTensor state) {
         for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
             backend()
                     .ssd(
@@ -256,26 +294,12 @@ class SsdCpuTest {
                                     all.dtBias(),
                                     true,
                                     0,
-                                    inf,
-                                    32,
+                                    Float.POSITIVE_INFINITY,
+                                    chunk,
                                     part[0] == 0 ? null : state,
                                     state,
                                     time(all.out(), part)));
         }
-        Compare.close(
-                "split out",
-                Compare.toDouble(Host.read(outFull)),
-                Host.read(all.out()),
-                splitOutTolerance(dtype),
-                1,
-                seed);
-        Compare.close(
-                "split states",
-                Compare.toDouble(Host.read(finFull)),
-                Host.read(state),
-                1e-5,
-                1,
-                seed);
     }
 
     /** The time range [start, start + length) of a tensor whose axis 1 is time. */
@@ -384,8 +408,9 @@ class SsdCpuTest {
             System.arraycopy(want.out(), (bb * (len + 1) + len) * hp, last, bb * hp, hp);
         }
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("step out", last, Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("step state", want.state(), Host.read(state), 1e-4, scale, seed);
+        Compare.close("step out", last, Host.read(out), outTolerance(dtype), scale, seed);
+        Compare.close(
+                "step state", want.state(), Host.read(state), stateTolerance(dtype), scale, seed);
     }
 
     @Test
