@@ -4,8 +4,9 @@
 # step of each model at 2 layers under ncu (kernel names and device times, one CSV per model).
 # Results go to $OUT: gpu-model.json (the figures), gpu-model.log, ncu-<model>.csv.
 # MAMBADJL_NCU_CACHE=none keeps the caches warm between kernels (ncu flushes them by default).
-# MAMBADJL_NCU_MODELS picks the models of the decoding-step profiles; MAMBADJL_NCU_PREFILL_MODELS
-# (none by default) adds the kernels of an 8192-token prefill at 2 layers (ncu-prefill-<model>.csv).
+# MAMBADJL_NCU_MODELS picks the models of the decoding-step profiles (set and empty: none);
+# MAMBADJL_NCU_PREFILL_MODELS (none by default) adds the kernels of an 8192-token prefill at 2 layers (ncu-prefill-<model>.csv;
+# MAMBADJL_NCU_PREFILL_TIMEOUT seconds each, default 120).
 # The device tool sends the session's checkout, not a worktree: copy this script into the carried
 # folder and call it from there, e.g. bash .gpu-bench/gpu-bench.sh with MAMBADJL_GPU_DIR=.gpu-bench.
 set -uo pipefail
@@ -27,7 +28,7 @@ timeout "${MAMBADJL_BENCH_TIMEOUT:-300}" "$JAVA" -Xmx8g -Dai.djl.offline=true -c
   --out "$OUT/gpu-model.json" ${MAMBADJL_BENCH_ARGS:-} 2>&1 | tee "$OUT/gpu-model.log"
 status=${PIPESTATUS[0]}
 if command -v ncu >/dev/null && [[ "${MAMBADJL_NCU:-1}" == 1 ]]; then
-  for m in ${MAMBADJL_NCU_MODELS:-mamba2-2.7b mamba-2.8b codestral-7b bamba-9b}; do
+  for m in ${MAMBADJL_NCU_MODELS-mamba2-2.7b mamba-2.8b codestral-7b bamba-9b}; do
     timeout 50 ncu --profile-from-start off --clock-control none --cache-control "${MAMBADJL_NCU_CACHE:-all}" \
       --metrics gpu__time_duration.sum \
       --csv --page raw --log-file "$OUT/ncu-$m.csv" \
@@ -36,7 +37,7 @@ if command -v ncu >/dev/null && [[ "${MAMBADJL_NCU:-1}" == 1 ]]; then
     echo "ncu $m: exit $?, $(grep -c '^"' "$OUT/ncu-$m.csv" 2>/dev/null) csv lines"
   done
   for m in ${MAMBADJL_NCU_PREFILL_MODELS:-}; do
-    timeout 120 ncu --profile-from-start off --clock-control none --cache-control "${MAMBADJL_NCU_CACHE:-all}" \
+    timeout "${MAMBADJL_NCU_PREFILL_TIMEOUT:-120}" ncu --profile-from-start off --clock-control none --cache-control "${MAMBADJL_NCU_CACHE:-all}" \
       --metrics gpu__time_duration.sum \
       --csv --page raw --log-file "$OUT/ncu-prefill-$m.csv" \
       "$JAVA" -Xmx4g -Dai.djl.offline=true -cp "$cp" $MAIN --profile --prefill --models "$m" \
