@@ -15,6 +15,7 @@
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -220,6 +221,7 @@ template <typename T>
 __global__ void conv1d_update_kernel(const T *x, int64_t batch, int64_t dim, int64_t xs_b,
                                      int64_t xs_d, const T *weight, int width, const T *bias,
                                      float *state, T *out, int64_t os_b, int64_t os_d, bool act) {
+    pdl_begin();
     const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (r >= batch * dim) {
         return;
@@ -317,11 +319,12 @@ extern "C" MOPS_API int32_t mops_cuda_causal_conv1d_update(
         auto s = static_cast<cudaStream_t>(stream);
         mops::dispatch_dtype(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::conv1d_update_kernel<T><<<static_cast<unsigned>(blocks), mops::THREADS, 0, s>>>(
-                static_cast<const T *>(x), batch, dim, x_batch_stride, x_dim_stride,
-                static_cast<const T *>(weight), width, static_cast<const T *>(bias), conv_state,
-                static_cast<T *>(out), out_batch_stride, out_dim_stride, silu != 0);
+            mops::launch_dependent("conv1d_update_kernel", mops::conv1d_update_kernel<T>,
+                                   static_cast<unsigned>(blocks), mops::THREADS, 0, s,
+                                   static_cast<const T *>(x), batch, dim, x_batch_stride,
+                                   x_dim_stride, static_cast<const T *>(weight), width,
+                                   static_cast<const T *>(bias), conv_state, static_cast<T *>(out),
+                                   out_batch_stride, out_dim_stride, silu != 0);
         });
-        MOPS_CUDA_CHECK_LAUNCH("conv1d_update_kernel launch");
     });
 }

@@ -9,6 +9,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -46,6 +47,7 @@ __device__ __forceinline__ float warp_sum(float v) {
 /** DPL: output channels per lane (head_dim <= 32 * DPL). */
 template <typename T, int DPL>
 __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const T *v, T *out) {
+    pdl_begin();
     extern __shared__ float smem[];
     const int64_t d = p.head_dim;
     const int64_t pitch = d + 1; // padding: lane j reads row j without bank conflicts
@@ -158,6 +160,7 @@ __global__ void attention_kernel(AttentionArgs p, const T *q, const T *k, const 
 
 /** Merges the key ranges: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M). */
 template <typename T> __global__ void attention_combine(AttentionArgs p, int64_t batch, T *out) {
+    pdl_begin();
     const int64_t d = p.head_dim;
     const int64_t rows = batch * p.q_heads * p.q_len;
     const int64_t total = rows * d;
@@ -221,14 +224,13 @@ void launch(cudaStream_t s, const AttentionArgs &a, int64_t batch, const void *q
         MOPS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                              static_cast<int>(shared)));
     }
-    kernel<<<grid, kRows * 32, shared, s>>>(a, static_cast<const T *>(q), static_cast<const T *>(k),
-                                            static_cast<const T *>(v), static_cast<T *>(out));
-    MOPS_CUDA_CHECK_LAUNCH("attention_kernel");
+    mops::launch_dependent("attention_kernel", kernel, grid, kRows * 32, shared, s, a,
+                           static_cast<const T *>(q), static_cast<const T *>(k),
+                           static_cast<const T *>(v), static_cast<T *>(out));
     if (a.splits > 1) {
         const int64_t total = batch * a.q_heads * a.q_len * a.head_dim;
-        attention_combine<T>
-            <<<blocks_for(total, 256), 256, 0, s>>>(a, batch, static_cast<T *>(out));
-        MOPS_CUDA_CHECK_LAUNCH("attention_combine");
+        mops::launch_dependent("attention_combine", attention_combine<T>, blocks_for(total, 256),
+                               256, 0, s, a, batch, static_cast<T *>(out));
     }
 }
 

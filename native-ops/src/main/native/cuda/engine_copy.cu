@@ -6,6 +6,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -14,6 +15,7 @@ namespace {
 
 template <typename S, typename D>
 __global__ void copy_kernel(Strided<2> a, int64_t total, const S *src, D *dst) {
+    pdl_begin();
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         int64_t off[2];
@@ -27,6 +29,7 @@ __global__ void copy_kernel(Strided<2> a, int64_t total, const S *src, D *dst) {
 }
 
 template <typename T> __global__ void fill_double_kernel(T *dst, int64_t count, double value) {
+    pdl_begin();
     const T v = store_double<T>(value);
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -52,9 +55,9 @@ void strided_copy(cudaStream_t stream, int32_t rank, const int64_t *shape, int32
         using S = decltype(stag);
         dispatch(dst_dtype, [&](auto dtag) {
             using D = decltype(dtag);
-            copy_kernel<S, D><<<blocks_for(total, 256), 256, 0, stream>>>(
-                args, total, static_cast<const S *>(src), static_cast<D *>(dst));
-            MOPS_CUDA_CHECK_LAUNCH("copy_kernel");
+            mops::launch_dependent("copy_kernel", copy_kernel<S, D>, blocks_for(total, 256), 256, 0,
+                                   stream, args, total, static_cast<const S *>(src),
+                                   static_cast<D *>(dst));
         });
     });
 }
@@ -86,9 +89,9 @@ extern "C" MOPS_API int32_t mops_cuda_fill(void *stream, int32_t dtype, void *ds
         cudaStream_t s = mops::ce::bind(stream);
         mops::ce::dispatch(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::ce::fill_double_kernel<T><<<mops::ce::blocks_for(count, 256), 256, 0, s>>>(
-                static_cast<T *>(dst), count, value);
-            MOPS_CUDA_CHECK_LAUNCH("fill_kernel");
+            mops::launch_dependent("fill_double_kernel", mops::ce::fill_double_kernel<T>,
+                                   mops::ce::blocks_for(count, 256), 256, 0, s,
+                                   static_cast<T *>(dst), count, value);
         });
     });
 }

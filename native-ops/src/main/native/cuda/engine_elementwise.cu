@@ -5,6 +5,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -77,6 +78,7 @@ bool is_any_dtype_unary(int32_t op) {
 template <typename T>
 __global__ void unary_kernel(Strided<1> a, int64_t total, int32_t op, float p, const T *x,
                              void *out_ptr) {
+    pdl_begin();
     using C = typename compute<T>::type;
     MOPS_GRID_STRIDE(i, total) {
         int64_t off[1];
@@ -141,6 +143,7 @@ template <typename C> __device__ __forceinline__ C arithmetic(int32_t op, C x, C
 template <typename T>
 __global__ void binary_kernel(Strided<2> a, int64_t total, int32_t op, const T *x, const T *y,
                               void *out_ptr) {
+    pdl_begin();
     using C = typename compute<T>::type;
     const bool predicate = op >= MOPS_BIN_EQ;
     MOPS_GRID_STRIDE(i, total) {
@@ -160,6 +163,7 @@ __global__ void binary_kernel(Strided<2> a, int64_t total, int32_t op, const T *
 template <typename T>
 __global__ void where_kernel(Strided<3> a, int64_t total, const uint8_t *cond, const T *x,
                              const T *y, T *out) {
+    pdl_begin();
     MOPS_GRID_STRIDE(i, total) {
         int64_t off[3];
         a.offsets(i, off);
@@ -191,9 +195,9 @@ extern "C" MOPS_API int32_t mops_cuda_unary(void *stream, int32_t op, int32_t dt
             cudaStream_t s = mops::ce::bind(stream);
             const int64_t *strides[1] = {x_strides};
             const auto args = mops::ce::coalesce<1>(rank, shape, strides);
-            mops::ce::unary_kernel<T><<<mops::ce::blocks_for(total, 256), 256, 0, s>>>(
-                args, total, op, static_cast<float>(scalar), static_cast<const T *>(x), out);
-            MOPS_CUDA_CHECK_LAUNCH("unary_kernel");
+            mops::launch_dependent("unary_kernel", mops::ce::unary_kernel<T>,
+                                   mops::ce::blocks_for(total, 256), 256, 0, s, args, total, op,
+                                   static_cast<float>(scalar), static_cast<const T *>(x), out);
         });
     });
 }
@@ -219,9 +223,9 @@ extern "C" MOPS_API int32_t mops_cuda_binary(void *stream, int32_t op, int32_t d
             cudaStream_t s = mops::ce::bind(stream);
             const int64_t *strides[2] = {a_strides, b_strides};
             const auto args = mops::ce::coalesce<2>(rank, shape, strides);
-            mops::ce::binary_kernel<T><<<mops::ce::blocks_for(total, 256), 256, 0, s>>>(
-                args, total, op, static_cast<const T *>(a), static_cast<const T *>(b), out);
-            MOPS_CUDA_CHECK_LAUNCH("binary_kernel");
+            mops::launch_dependent("binary_kernel", mops::ce::binary_kernel<T>,
+                                   mops::ce::blocks_for(total, 256), 256, 0, s, args, total, op,
+                                   static_cast<const T *>(a), static_cast<const T *>(b), out);
         });
     });
 }
@@ -246,10 +250,10 @@ extern "C" MOPS_API int32_t mops_cuda_where(void *stream, int32_t dtype, int32_t
         const auto args = mops::ce::coalesce<3>(rank, shape, strides);
         mops::ce::dispatch(dtype, [&](auto tag) {
             using T = decltype(tag);
-            mops::ce::where_kernel<T><<<mops::ce::blocks_for(total, 256), 256, 0, s>>>(
-                args, total, static_cast<const uint8_t *>(cond), static_cast<const T *>(a),
-                static_cast<const T *>(b), static_cast<T *>(out));
-            MOPS_CUDA_CHECK_LAUNCH("where_kernel");
+            mops::launch_dependent("where_kernel", mops::ce::where_kernel<T>,
+                                   mops::ce::blocks_for(total, 256), 256, 0, s, args, total,
+                                   static_cast<const uint8_t *>(cond), static_cast<const T *>(a),
+                                   static_cast<const T *>(b), static_cast<T *>(out));
         });
     });
 }

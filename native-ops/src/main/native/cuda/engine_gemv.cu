@@ -9,6 +9,7 @@
 
 #include "dtype.hpp"
 #include "engine_common.cuh"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -40,6 +41,7 @@ __device__ __forceinline__ float as_float(f16 v) {
 template <typename T, int M, int SPLIT>
 __global__ void __launch_bounds__(kGemvThreads)
     gemv_kernel(int64_t n, int64_t k, const T *a, int64_t lda, const T *w, int64_t ldw, T *out) {
+    pdl_begin();
     constexpr int kVec = 16 / sizeof(T);
     constexpr int kCols = kGemvWarps / SPLIT;
     __shared__ float partial[kGemvWarps][M];
@@ -110,10 +112,9 @@ void launch_gemv(cudaStream_t s, int64_t n, int64_t k, const void *a, int64_t ld
                  int64_t ldw, void *out) {
     constexpr int64_t cols = kGemvWarps / SPLIT;
     const int64_t blocks = (n + cols - 1) / cols;
-    gemv_kernel<T, M, SPLIT><<<static_cast<unsigned>(blocks), kGemvThreads, 0, s>>>(
-        n, k, static_cast<const T *>(a), lda, static_cast<const T *>(w), ldw,
-        static_cast<T *>(out));
-    MOPS_CUDA_CHECK_LAUNCH("gemv_kernel");
+    mops::launch_dependent("gemv_kernel", gemv_kernel<T, M, SPLIT>, static_cast<unsigned>(blocks),
+                           kGemvThreads, 0, s, n, k, static_cast<const T *>(a), lda,
+                           static_cast<const T *>(w), ldw, static_cast<T *>(out));
 }
 
 template <typename T, int M>
@@ -193,8 +194,7 @@ int gemv_default_split(int32_t dtype, int64_t n, int64_t k) {
 }
 
 void run_gemv(cudaStream_t s, int32_t dtype, int split, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride,
-              void *out) {
+              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out) {
     require(split == 1 || split == 2 || split == 4 || split == 8,
             "GEMV split must be 1, 2, 4 or 8, got " + std::to_string(split));
     switch (dtype) {

@@ -10,6 +10,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -99,6 +100,7 @@ __device__ void write_result(int32_t op, const T *p, int64_t inner, double acc, 
 
 template <typename T>
 __global__ void reduce_rows_block(int32_t op, const T *x, int64_t rows, int64_t n, void *out) {
+    pdl_begin();
     __shared__ double dscratch[kThreads / 32];
     __shared__ Best bscratch[kThreads / 32];
     const bool accumulate = op == MOPS_RED_SUM || op == MOPS_RED_MEAN || op == MOPS_RED_PROD;
@@ -144,6 +146,7 @@ constexpr int64_t kSplitMaxParts = 128;
 template <typename T>
 __global__ void reduce_rows_part(int32_t op, const T *x, int64_t n, int64_t chunk, double *pacc,
                                  Best *pbest) {
+    pdl_begin();
     __shared__ double dscratch[kThreads / 32];
     __shared__ Best bscratch[kThreads / 32];
     const bool accumulate = op == MOPS_RED_SUM || op == MOPS_RED_MEAN || op == MOPS_RED_PROD;
@@ -186,6 +189,7 @@ __global__ void reduce_rows_part(int32_t op, const T *x, int64_t n, int64_t chun
 template <typename T>
 __global__ void reduce_rows_parts(int32_t op, const T *x, int64_t rows, int64_t n, int64_t parts,
                                   const double *pacc, const Best *pbest, void *out) {
+    pdl_begin();
     const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
     if (row >= rows) {
         return;
@@ -208,6 +212,7 @@ __global__ void reduce_rows_parts(int32_t op, const T *x, int64_t rows, int64_t 
 template <typename T>
 __global__ void reduce_rows_thread(int32_t op, const T *x, int64_t outer, int64_t n, int64_t inner,
                                    void *out) {
+    pdl_begin();
     const bool accumulate = op == MOPS_RED_SUM || op == MOPS_RED_MEAN || op == MOPS_RED_PROD;
     const bool want_max = op == MOPS_RED_MAX || op == MOPS_RED_ARGMAX;
     const int64_t rows = outer * inner;
@@ -230,6 +235,7 @@ __global__ void reduce_rows_thread(int32_t op, const T *x, int64_t outer, int64_
 
 template <typename T>
 __global__ void softmax_rows_block(const T *x, int64_t rows, int64_t n, bool log, T *out) {
+    pdl_begin();
     __shared__ float fscratch[kThreads / 32];
     __shared__ double dscratch[kThreads / 32];
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
@@ -239,14 +245,12 @@ __global__ void softmax_rows_block(const T *x, int64_t rows, int64_t n, bool log
         for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
             mx = fmaxf(mx, to_float(p[i]));
         }
-        mx = block_reduce<float>(
-            mx, [](float a, float b) { return fmaxf(a, b); }, fscratch);
+        mx = block_reduce<float>(mx, [](float a, float b) { return fmaxf(a, b); }, fscratch);
         double sum = 0.0;
         for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
             sum += exp(static_cast<double>(to_float(p[i]) - mx));
         }
-        sum = block_reduce<double>(
-            sum, [](double a, double b) { return a + b; }, dscratch);
+        sum = block_reduce<double>(sum, [](double a, double b) { return a + b; }, dscratch);
         const float lse = static_cast<float>(::log(sum));
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -259,6 +263,7 @@ __global__ void softmax_rows_block(const T *x, int64_t rows, int64_t n, bool log
 template <typename T>
 __global__ void softmax_rows_thread(const T *x, int64_t outer, int64_t n, int64_t inner, bool log,
                                     T *out) {
+    pdl_begin();
     const int64_t rows = outer * inner;
     for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; r < rows;
          r += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -282,6 +287,7 @@ __global__ void softmax_rows_thread(const T *x, int64_t outer, int64_t n, int64_
 
 template <typename T>
 __global__ void cumsum_rows_thread(const T *x, int64_t outer, int64_t n, int64_t inner, T *out) {
+    pdl_begin();
     const int64_t rows = outer * inner;
     for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; r < rows;
          r += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -320,32 +326,32 @@ extern "C" MOPS_API int32_t mops_cuda_reduce(void *stream, int32_t op, int32_t d
             }
             cudaStream_t s = mops::ce::bind(stream);
             const T *p = static_cast<const T *>(x);
-            if (inner == 1 && rows <= mops::ce::kSplitMaxRows &&
-                n >= 2 * mops::ce::kSplitChunk) {
+            if (inner == 1 && rows <= mops::ce::kSplitMaxRows && n >= 2 * mops::ce::kSplitChunk) {
                 // few long rows: split each over blocks, then fold the partials
                 int64_t parts = (n + mops::ce::kSplitChunk - 1) / mops::ce::kSplitChunk;
                 parts = parts < mops::ce::kSplitMaxParts ? parts : mops::ce::kSplitMaxParts;
                 const int64_t chunk = (n + parts - 1) / parts;
                 mops::ce::PoolBuffer acc(s, rows * parts * static_cast<int64_t>(sizeof(double)));
-                mops::ce::PoolBuffer best(
-                    s, rows * parts * static_cast<int64_t>(sizeof(mops::ce::Best)));
+                mops::ce::PoolBuffer best(s, rows * parts *
+                                                 static_cast<int64_t>(sizeof(mops::ce::Best)));
                 const dim3 grid(static_cast<unsigned>(parts), static_cast<unsigned>(rows));
-                mops::ce::reduce_rows_part<T><<<grid, mops::ce::kThreads, 0, s>>>(
-                    op, p, n, chunk, static_cast<double *>(acc.get()),
-                    static_cast<mops::ce::Best *>(best.get()));
-                MOPS_CUDA_CHECK_LAUNCH("reduce_rows_part");
-                mops::ce::reduce_rows_parts<T><<<1, 64, 0, s>>>(
-                    op, p, rows, n, parts, static_cast<const double *>(acc.get()),
-                    static_cast<const mops::ce::Best *>(best.get()), out);
+                mops::launch_dependent("reduce_rows_part", mops::ce::reduce_rows_part<T>, grid,
+                                       mops::ce::kThreads, 0, s, op, p, n, chunk,
+                                       static_cast<double *>(acc.get()),
+                                       static_cast<mops::ce::Best *>(best.get()));
+                mops::launch_dependent("reduce_rows_parts", mops::ce::reduce_rows_parts<T>, 1, 64,
+                                       0, s, op, p, rows, n, parts,
+                                       static_cast<const double *>(acc.get()),
+                                       static_cast<const mops::ce::Best *>(best.get()), out);
             } else if (inner == 1) {
-                mops::ce::reduce_rows_block<T>
-                    <<<mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s>>>(op, p, rows, n,
-                                                                                  out);
+                mops::launch_dependent("reduce_rows_block", mops::ce::reduce_rows_block<T>,
+                                       mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s, op,
+                                       p, rows, n, out);
             } else {
-                mops::ce::reduce_rows_thread<T>
-                    <<<mops::ce::blocks_for(rows, 128), 128, 0, s>>>(op, p, outer, n, inner, out);
+                mops::launch_dependent("reduce_rows_thread", mops::ce::reduce_rows_thread<T>,
+                                       mops::ce::blocks_for(rows, 128), 128, 0, s, op, p, outer, n,
+                                       inner, out);
             }
-            MOPS_CUDA_CHECK_LAUNCH("reduce_kernel");
         });
     });
 }
@@ -365,14 +371,14 @@ extern "C" MOPS_API int32_t mops_cuda_softmax(void *stream, int32_t dtype, const
             const T *p = static_cast<const T *>(x);
             T *o = static_cast<T *>(out);
             if (inner == 1) {
-                mops::ce::softmax_rows_block<T>
-                    <<<mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s>>>(p, rows, n,
-                                                                                  log != 0, o);
+                mops::launch_dependent("softmax_rows_block", mops::ce::softmax_rows_block<T>,
+                                       mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s, p,
+                                       rows, n, log != 0, o);
             } else {
-                mops::ce::softmax_rows_thread<T><<<mops::ce::blocks_for(rows, 128), 128, 0, s>>>(
-                    p, outer, n, inner, log != 0, o);
+                mops::launch_dependent("softmax_rows_thread", mops::ce::softmax_rows_thread<T>,
+                                       mops::ce::blocks_for(rows, 128), 128, 0, s, p, outer, n,
+                                       inner, log != 0, o);
             }
-            MOPS_CUDA_CHECK_LAUNCH("softmax_kernel");
         });
     });
 }
@@ -388,9 +394,10 @@ extern "C" MOPS_API int32_t mops_cuda_cumsum(void *stream, int32_t dtype, const 
                 return;
             }
             cudaStream_t s = mops::ce::bind(stream);
-            mops::ce::cumsum_rows_thread<T><<<mops::ce::blocks_for(rows, 128), 128, 0, s>>>(
-                static_cast<const T *>(x), outer, n, inner, static_cast<T *>(out));
-            MOPS_CUDA_CHECK_LAUNCH("cumsum_kernel");
+            mops::launch_dependent("cumsum_rows_thread", mops::ce::cumsum_rows_thread<T>,
+                                   mops::ce::blocks_for(rows, 128), 128, 0, s,
+                                   static_cast<const T *>(x), outer, n, inner,
+                                   static_cast<T *>(out));
         });
     });
 }

@@ -15,6 +15,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "sampling.hpp"
 #include "status.hpp"
 
@@ -51,11 +52,11 @@ template <typename T> struct Row {
 enum class Combine { kSum, kMin, kMax };
 
 /** Combines one value per thread over the block (every thread gets the result). */
-template <Combine kOp>
-__device__ uint64_t block_combine(uint64_t v, Scratch &sh) {
+template <Combine kOp> __device__ uint64_t block_combine(uint64_t v, Scratch &sh) {
     auto combine = [](uint64_t a, uint64_t b) {
-        return kOp == Combine::kSum ? a + b : kOp == Combine::kMin ? (a < b ? a : b)
-                                                                   : (a > b ? a : b);
+        return kOp == Combine::kSum   ? a + b
+               : kOp == Combine::kMin ? (a < b ? a : b)
+                                      : (a > b ? a : b);
     };
     for (int offset = 16; offset > 0; offset /= 2) {
         v = combine(v, __shfl_down_sync(0xffffffffu, v, offset));
@@ -173,9 +174,10 @@ __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
 }
 
 template <typename T>
-__global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride,
-                              float temperature, int64_t top_k, float top_p, float min_p,
-                              const int64_t *draws, int64_t *tokens) {
+__global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride, float temperature,
+                              int64_t top_k, float top_p, float min_p, const int64_t *draws,
+                              int64_t *tokens) {
+    pdl_begin();
     __shared__ Scratch sh;
     Row<T> row{logits + blockIdx.x * row_stride, vocab, temperature, 0.0};
     uint64_t first = kNone;
@@ -214,8 +216,8 @@ __global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride
         }
     }
     const uint64_t total = weight_below(row, hi, sh);
-    const double target = static_cast<double>(draws[blockIdx.x]) * sampling::kDrawScale *
-                          static_cast<double>(total);
+    const double target =
+        static_cast<double>(draws[blockIdx.x]) * sampling::kDrawScale * static_cast<double>(total);
     uint64_t chosen = search<false>(row, hi, target, true, sh);
     if (chosen == kNone) {
         // rounding kept the target at the total: the last kept token, as on the CPU
@@ -237,9 +239,8 @@ __global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride
 } // namespace ce
 } // namespace mops
 
-extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype,
-                                                    const void *logits, int64_t rows,
-                                                    int64_t vocab, int64_t row_stride,
+extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void *logits,
+                                                    int64_t rows, int64_t vocab, int64_t row_stride,
                                                     float temperature, int64_t top_k, float top_p,
                                                     float min_p, const int64_t *draws,
                                                     int64_t *tokens) {
@@ -253,11 +254,10 @@ extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype,
                 mops::sampling::refuse_dtype();
             } else {
                 cudaStream_t s = mops::ce::bind(stream);
-                mops::ce::sample_kernel<T>
-                    <<<static_cast<unsigned>(rows), mops::ce::kSampleThreads, 0, s>>>(
-                        static_cast<const T *>(logits), vocab, row_stride, temperature, top_k,
-                        top_p, min_p, draws, tokens);
-                MOPS_CUDA_CHECK_LAUNCH("sample_kernel");
+                mops::launch_dependent("sample_kernel", mops::ce::sample_kernel<T>,
+                                       static_cast<unsigned>(rows), mops::ce::kSampleThreads, 0, s,
+                                       static_cast<const T *>(logits), vocab, row_stride,
+                                       temperature, top_k, top_p, min_p, draws, tokens);
             }
         });
     });

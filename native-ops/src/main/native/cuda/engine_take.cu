@@ -6,6 +6,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -15,6 +16,7 @@ namespace {
 /** Records in *bad the first position whose index lies outside [-n, n). */
 __global__ void check_indices(const int64_t *indices, int64_t count, int64_t n,
                               unsigned long long *bad) {
+    pdl_begin();
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const int64_t v = indices[i];
@@ -28,6 +30,7 @@ __global__ void check_indices(const int64_t *indices, int64_t count, int64_t n,
 template <typename E>
 __global__ void take_kernel(const E *x, int64_t n, int64_t inner, const int64_t *indices,
                             int64_t count, int64_t total, E *out) {
+    pdl_begin();
     for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < total;
          e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const int64_t j = e % inner;
@@ -45,9 +48,9 @@ __global__ void take_kernel(const E *x, int64_t n, int64_t inner, const int64_t 
 template <typename E>
 void launch_take(cudaStream_t s, const void *x, int64_t n, int64_t inner, const int64_t *indices,
                  int64_t count, int64_t total, void *out) {
-    take_kernel<E><<<blocks_for(total, 256), 256, 0, s>>>(
-        static_cast<const E *>(x), n, inner, indices, count, total, static_cast<E *>(out));
-    MOPS_CUDA_CHECK_LAUNCH("take_kernel");
+    mops::launch_dependent("take_kernel", take_kernel<E>, blocks_for(total, 256), 256, 0, s,
+                           static_cast<const E *>(x), n, inner, indices, count, total,
+                           static_cast<E *>(out));
 }
 
 } // namespace
@@ -73,9 +76,9 @@ extern "C" MOPS_API int32_t mops_cuda_take(void *stream, int32_t dtype, const vo
             mops::ce::PoolBuffer flag(s, sizeof(unsigned long long));
             auto *bad = static_cast<unsigned long long *>(flag.get());
             MOPS_CUDA_CHECK(cudaMemsetAsync(bad, 0xFF, sizeof(unsigned long long), s));
-            mops::ce::check_indices<<<mops::ce::blocks_for(count, 256), 256, 0, s>>>(indices, count,
-                                                                                     n, bad);
-            MOPS_CUDA_CHECK_LAUNCH("check_indices");
+            mops::launch_dependent("check_indices", mops::ce::check_indices,
+                                   mops::ce::blocks_for(count, 256), 256, 0, s, indices, count, n,
+                                   bad);
             unsigned long long position = 0;
             MOPS_CUDA_CHECK(
                 cudaMemcpyAsync(&position, bad, sizeof position, cudaMemcpyDeviceToHost, s));

@@ -8,6 +8,7 @@
 
 #include "engine_common.cuh"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -32,6 +33,7 @@ __device__ __forceinline__ bool before(double va, int64_t a, double vb, int64_t 
 template <typename T>
 __global__ void topk_kernel(const T *x, int64_t outer, int64_t n, int64_t inner, int64_t k,
                             bool largest, T *values, int64_t *indices) {
+    pdl_begin();
     __shared__ double sv[kThreads];
     __shared__ int64_t si[kThreads];
     const int64_t rows = outer * inner;
@@ -100,10 +102,10 @@ extern "C" MOPS_API int32_t mops_cuda_topk(void *stream, int32_t dtype, const vo
                 return;
             }
             cudaStream_t s = mops::ce::bind(stream);
-            mops::ce::topk_kernel<T><<<mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s>>>(
-                static_cast<const T *>(x), outer, n, inner, k, largest != 0,
-                static_cast<T *>(values), indices);
-            MOPS_CUDA_CHECK_LAUNCH("topk_kernel");
+            mops::launch_dependent("topk_kernel", mops::ce::topk_kernel<T>,
+                                   mops::ce::blocks_for(rows, 1), mops::ce::kThreads, 0, s,
+                                   static_cast<const T *>(x), outer, n, inner, k, largest != 0,
+                                   static_cast<T *>(values), indices);
         });
     });
 }

@@ -4,6 +4,7 @@
 #include "dtype.hpp"
 #include "mambaops.h"
 #include "norm_args.hpp"
+#include "pdl.cuh"
 #include "status.hpp"
 
 namespace mops {
@@ -43,6 +44,7 @@ template <typename T>
 __global__ void __launch_bounds__(NORM_THREADS)
     gated_kernel(int64_t groups, int64_t group_size, const T *x, int64_t xs, const T *z, int64_t zs,
                  const T *w, float eps, bool before, T *out, int64_t os) {
+    pdl_begin();
     const int64_t row = blockIdx.x / groups;
     const int64_t g0 = (blockIdx.x % groups) * group_size;
     const T *xr = x + row * xs + g0;
@@ -80,6 +82,7 @@ template <typename T>
 __global__ void __launch_bounds__(WIDE_THREADS)
     gated_wide_kernel(int64_t groups, int64_t group_size, const T *x, int64_t xs, const T *z,
                       int64_t zs, const T *w, float eps, bool before, T *out, int64_t os) {
+    pdl_begin();
     const int64_t row = blockIdx.x / groups;
     const int64_t g0 = (blockIdx.x % groups) * group_size;
     const T *xr = x + row * xs + g0;
@@ -123,6 +126,7 @@ template <typename T, typename R>
 __global__ void __launch_bounds__(NORM_THREADS)
     add_kernel(int64_t hidden, const T *x, const R *res, const T *w, float eps, T *out,
                R *res_out) {
+    pdl_begin();
     const int64_t base = static_cast<int64_t>(blockIdx.x) * hidden;
     float ss = 0.0f;
     for (int64_t i = threadIdx.x; i < hidden; i += NORM_THREADS) {
@@ -165,19 +169,21 @@ extern "C" MOPS_API int32_t mops_cuda_rms_norm_gated(
             const bool wide = blocks <= mops::WIDE_MAX_BLOCKS &&
                               group_size <= mops::WIDE_THREADS * mops::WIDE_PER_THREAD;
             if (wide) {
-                mops::gated_wide_kernel<T>
-                    <<<static_cast<unsigned>(blocks), mops::WIDE_THREADS, 0, s>>>(
-                        groups, group_size, static_cast<const T *>(x), x_row_stride,
-                        static_cast<const T *>(z), z_row_stride, static_cast<const T *>(weight),
-                        eps, norm_before_gate != 0, static_cast<T *>(out), out_row_stride);
+                mops::launch_dependent("gated_wide_kernel", mops::gated_wide_kernel<T>,
+                                       static_cast<unsigned>(blocks), mops::WIDE_THREADS, 0, s,
+                                       groups, group_size, static_cast<const T *>(x), x_row_stride,
+                                       static_cast<const T *>(z), z_row_stride,
+                                       static_cast<const T *>(weight), eps, norm_before_gate != 0,
+                                       static_cast<T *>(out), out_row_stride);
             } else {
-                mops::gated_kernel<T><<<static_cast<unsigned>(blocks), mops::NORM_THREADS, 0, s>>>(
-                    groups, group_size, static_cast<const T *>(x), x_row_stride,
-                    static_cast<const T *>(z), z_row_stride, static_cast<const T *>(weight), eps,
-                    norm_before_gate != 0, static_cast<T *>(out), out_row_stride);
+                mops::launch_dependent("gated_kernel", mops::gated_kernel<T>,
+                                       static_cast<unsigned>(blocks), mops::NORM_THREADS, 0, s,
+                                       groups, group_size, static_cast<const T *>(x), x_row_stride,
+                                       static_cast<const T *>(z), z_row_stride,
+                                       static_cast<const T *>(weight), eps, norm_before_gate != 0,
+                                       static_cast<T *>(out), out_row_stride);
             }
         });
-        MOPS_CUDA_CHECK_LAUNCH("gated_kernel launch");
     });
 }
 
@@ -194,17 +200,18 @@ extern "C" MOPS_API int32_t mops_cuda_add_rms_norm(void *stream, int32_t dtype, 
             using T = decltype(tag);
             const unsigned blocks = static_cast<unsigned>(rows);
             if (residual_dtype == MOPS_F32) {
-                mops::add_kernel<T, float><<<blocks, mops::NORM_THREADS, 0, s>>>(
-                    hidden, static_cast<const T *>(x), static_cast<const float *>(residual),
-                    static_cast<const T *>(weight), eps, static_cast<T *>(out),
-                    static_cast<float *>(residual_out));
+                mops::launch_dependent("add_kernel", mops::add_kernel<T, float>, blocks,
+                                       mops::NORM_THREADS, 0, s, hidden, static_cast<const T *>(x),
+                                       static_cast<const float *>(residual),
+                                       static_cast<const T *>(weight), eps, static_cast<T *>(out),
+                                       static_cast<float *>(residual_out));
             } else {
-                mops::add_kernel<T, T><<<blocks, mops::NORM_THREADS, 0, s>>>(
-                    hidden, static_cast<const T *>(x), static_cast<const T *>(residual),
-                    static_cast<const T *>(weight), eps, static_cast<T *>(out),
-                    static_cast<T *>(residual_out));
+                mops::launch_dependent("add_kernel", mops::add_kernel<T, T>, blocks,
+                                       mops::NORM_THREADS, 0, s, hidden, static_cast<const T *>(x),
+                                       static_cast<const T *>(residual),
+                                       static_cast<const T *>(weight), eps, static_cast<T *>(out),
+                                       static_cast<T *>(residual_out));
             }
         });
-        MOPS_CUDA_CHECK_LAUNCH("add_kernel launch");
     });
 }

@@ -25,6 +25,7 @@
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
+#include "pdl.cuh"
 #include "scan_cuda.cuh"
 #include "scan_params.hpp"
 #include "status.hpp"
@@ -308,6 +309,7 @@ constexpr int STEP_WARPS = 8;
  */
 template <typename T, int NJ, int K, bool HEAD_DECAY>
 __global__ void __launch_bounds__(STEP_WARPS * 32) step_kernel(const ScanParams p, int64_t rows) {
+    pdl_begin();
     const int64_t row0 = (static_cast<int64_t>(blockIdx.x) * STEP_WARPS + threadIdx.x / 32) * K;
     const int lane = threadIdx.x % 32;
     if (row0 >= rows) {
@@ -574,15 +576,18 @@ void launch_step_rows(const ScanParams &p, cudaStream_t stream) {
     const auto grid = static_cast<unsigned>(blocks);
     const int threads = STEP_WARPS * 32;
     if (p.dstate <= 32) {
-        step_kernel<T, 1, K, HEAD_DECAY><<<grid, threads, 0, stream>>>(p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 1, K, HEAD_DECAY>, grid, threads, 0,
+                               stream, p, rows);
     } else if (p.dstate <= 64) {
-        step_kernel<T, 2, K, HEAD_DECAY><<<grid, threads, 0, stream>>>(p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 2, K, HEAD_DECAY>, grid, threads, 0,
+                               stream, p, rows);
     } else if (p.dstate <= 128) {
-        step_kernel<T, 4, K, HEAD_DECAY><<<grid, threads, 0, stream>>>(p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 4, K, HEAD_DECAY>, grid, threads, 0,
+                               stream, p, rows);
     } else {
-        step_kernel<T, 8, K, HEAD_DECAY><<<grid, threads, 0, stream>>>(p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 8, K, HEAD_DECAY>, grid, threads, 0,
+                               stream, p, rows);
     }
-    MOPS_CUDA_CHECK_LAUNCH("step_kernel launch");
 }
 
 /** Four rows per warp where the head channels come in fours (Mamba-2), else one. */
