@@ -25,6 +25,14 @@ constexpr double kOne = 17592186044416.0; // 2^44
 /** A draw u in [0, 1) is passed as the integer u * 2^53 (what java.util.Random draws). */
 constexpr double kDrawScale = 1.0 / 9007199254740992.0; // 2^-53
 
+/** The end of the draws' range: a draw is an integer in [0, 2^53). */
+constexpr int64_t kDrawEnd = int64_t{1} << 53;
+
+/** A draw moved into [0, 2^53) (the device's reading of a draw it cannot refuse). */
+MOPS_HD int64_t clamp_draw(int64_t draw) {
+    return draw < 0 ? 0 : draw >= kDrawEnd ? kDrawEnd - 1 : draw;
+}
+
 /** The ranking key of a token: ascending order = logit descending, then id ascending. */
 MOPS_HD uint64_t rank_key(float logit, int64_t token) {
     const uint32_t bits = float_to_bits(logit);
@@ -67,9 +75,8 @@ inline void check_arguments(const void *logits, int64_t rows, int64_t vocab, int
                             const void *draws, const void *tokens) {
     require(logits != nullptr && draws != nullptr && tokens != nullptr,
             "logits, draws or tokens is NULL");
-    require(rows > 0 && vocab > 0,
-            "rows and vocab must be positive: got rows " + std::to_string(rows) + ", vocab " +
-                std::to_string(vocab));
+    require(rows > 0 && vocab > 0, "rows and vocab must be positive: got rows " +
+                                       std::to_string(rows) + ", vocab " + std::to_string(vocab));
     require(vocab <= INT32_MAX, "vocab must be below 2^31: got " + std::to_string(vocab));
     require(row_stride >= vocab, "row_stride " + std::to_string(row_stride) +
                                      " is shorter than a row of " + std::to_string(vocab));

@@ -93,7 +93,7 @@ extern "C" MOPS_API int32_t mops_cpu_sample_tokens(int32_t dtype, const void *lo
         mops::sampling::check_arguments(logits, rows, vocab, row_stride, temperature, top_k, top_p,
                                         min_p, draws, tokens);
         for (int64_t r = 0; r < rows; ++r) {
-            mops::require(draws[r] >= 0 && draws[r] < (int64_t{1} << 53),
+            mops::require(draws[r] >= 0 && draws[r] < mops::sampling::kDrawEnd,
                           "draw " + std::to_string(draws[r]) + " of row " + std::to_string(r) +
                               " is outside [0, 2^53)");
         }

@@ -6,11 +6,13 @@
 // from the top, that histograms the weight (a count for top-k, the fixed-point weight otherwise)
 // of the keys still matching the digits chosen so far and picks the digit where the cumulative
 // weight reaches the threshold. The sums are integers, so the block finds exactly the key the
-// CPU's ordered walk finds. A thread adds the weights of consecutive keys of one digit in a
-// register before one shared-memory atomic, which keeps the first passes (where most keys share
-// their top digits) from serialising on one counter.
+// CPU's ordered walk finds. The fixed-point weights (a double exp each) are computed once per
+// token into a scratch row from the engine pool, so that the passes only read them. A thread adds
+// the weights of consecutive keys of one digit in a register before one shared-memory atomic, which
+// keeps the first passes (where most keys share their top digits) from serialising on one counter.
 #include <cuda_runtime.h>
 
+#include <cstdint>
 #include <string>
 
 #include "engine_common.cuh"
@@ -40,7 +42,8 @@ template <typename T> struct Row {
     const T *logits;
     int64_t vocab;
     float temperature;
-    double best; // the best token's scaled logit
+    double best;     // the best token's scaled logit
+    uint64_t *fixed; // the fixed-point weight of every token of the row (once computed)
 
     __device__ float logit(int64_t i) const { return to_float(logits[i]); }
 
@@ -106,7 +109,7 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
                 run_digit = digit;
                 run = 0;
             }
-            run += kCount ? 1 : sampling::fixed_weight(row.weight(l));
+            run += kCount ? 1 : row.fixed[i];
         }
         if (run_digit >= 0) {
             atomicAdd(&sh.histogram[run_digit], static_cast<unsigned long long>(run));
@@ -165,9 +168,8 @@ template <typename T>
 __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
     uint64_t sum = 0;
     for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
-        const float l = row.logit(i);
-        if (sampling::rank_key(l, i) <= hi) {
-            sum += sampling::fixed_weight(row.weight(l));
+        if (sampling::rank_key(row.logit(i), i) <= hi) {
+            sum += row.fixed[i];
         }
     }
     return block_combine<Combine::kSum>(sum, sh);
@@ -176,10 +178,11 @@ __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
 template <typename T>
 __global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride, float temperature,
                               int64_t top_k, float top_p, float min_p, const int64_t *draws,
-                              int64_t *tokens) {
+                              uint64_t *weights, int64_t *tokens) {
     pdl_begin();
     __shared__ Scratch sh;
-    Row<T> row{logits + blockIdx.x * row_stride, vocab, temperature, 0.0};
+    Row<T> row{logits + blockIdx.x * row_stride, vocab, temperature, 0.0,
+               weights + blockIdx.x * vocab};
     uint64_t first = kNone;
     for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
         const uint64_t key = sampling::rank_key(row.logit(i), i);
@@ -187,6 +190,10 @@ __global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride
     }
     first = block_combine<Combine::kMin>(first, sh);
     row.best = sampling::scaled(row.logit(sampling::key_token(first)), temperature);
+    // each thread later reads only the weights it wrote here (the same strided walk)
+    for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
+        row.fixed[i] = sampling::fixed_weight(row.weight(row.logit(i)));
+    }
     uint64_t hi = kNone;
     if (top_k > 0 && top_k < vocab) {
         hi = search<true>(row, hi, static_cast<double>(top_k), false, sh);
@@ -216,8 +223,8 @@ __global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride
         }
     }
     const uint64_t total = weight_below(row, hi, sh);
-    const double target =
-        static_cast<double>(draws[blockIdx.x]) * sampling::kDrawScale * static_cast<double>(total);
+    const double target = static_cast<double>(sampling::clamp_draw(draws[blockIdx.x])) *
+                          sampling::kDrawScale * static_cast<double>(total);
     uint64_t chosen = search<false>(row, hi, target, true, sh);
     if (chosen == kNone) {
         // rounding kept the target at the total: the last kept token, as on the CPU
@@ -254,10 +261,15 @@ extern "C" MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype,
                 mops::sampling::refuse_dtype();
             } else {
                 cudaStream_t s = mops::ce::bind(stream);
+                mops::require(vocab <= INT64_MAX / 8 / rows,
+                              "rows x vocab is too large: " + std::to_string(rows) + " x " +
+                                  std::to_string(vocab));
+                mops::ce::PoolBuffer weights(s, rows * vocab * 8);
                 mops::launch_dependent("sample_kernel", mops::ce::sample_kernel<T>,
                                        static_cast<unsigned>(rows), mops::ce::kSampleThreads, 0, s,
                                        static_cast<const T *>(logits), vocab, row_stride,
-                                       temperature, top_k, top_p, min_p, draws, tokens);
+                                       temperature, top_k, top_p, min_p, draws,
+                                       static_cast<uint64_t *>(weights.get()), tokens);
             }
         });
     });

@@ -170,7 +170,14 @@ __global__ void __launch_bounds__(THREADS)
     }
 }
 
-/** (3) the pass over the chunks; one thread per (batch, head, p, n). */
+/** Chunks whose states the pass loads together before it chains them. */
+constexpr int PASS_AHEAD = 8;
+
+/**
+ * (3) the pass over the chunks; one thread per (batch, head, p, n). The loads of PASS_AHEAD
+ * chunks' states and decays are issued together (the states and the cumulative sums share one
+ * workspace, so a load after a store would otherwise wait for it), then chained in order.
+ */
 __global__ void state_pass_kernel(const ScanParams p, const SsdChunkGeom g) {
     const int64_t PN = p.ch2 * p.dstate;
     const int64_t total = p.batch * p.ch1 * PN;
@@ -181,11 +188,26 @@ __global__ void state_pass_kernel(const ScanParams p, const SsdChunkGeom g) {
         float h = p.init ? p.init[i] : 0.0f;
         float *st = g.state + bh * g.nc * PN + e;
         const float *cum = g.cum + bh * p.seqlen;
-        for (int64_t c = 0; c < g.nc; ++c) {
-            const int64_t last = (c + 1) * g.q < p.seqlen ? (c + 1) * g.q - 1 : p.seqlen - 1;
-            const float s = st[c * PN];
-            st[c * PN] = h;
-            h = fmaf(expf(cum[last]), h, s);
+        for (int64_t c0 = 0; c0 < g.nc; c0 += PASS_AHEAD) {
+            float s[PASS_AHEAD];
+            float decay[PASS_AHEAD];
+#pragma unroll
+            for (int j = 0; j < PASS_AHEAD; ++j) {
+                const int64_t c = c0 + j;
+                if (c < g.nc) {
+                    const int64_t last =
+                        (c + 1) * g.q < p.seqlen ? (c + 1) * g.q - 1 : p.seqlen - 1;
+                    s[j] = st[c * PN];
+                    decay[j] = expf(cum[last]);
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < PASS_AHEAD; ++j) {
+                if (c0 + j < g.nc) {
+                    st[(c0 + j) * PN] = h;
+                    h = fmaf(decay[j], h, s[j]);
+                }
+            }
         }
         if (p.fin) {
             p.fin[i] = h;

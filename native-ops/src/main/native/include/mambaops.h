@@ -690,8 +690,9 @@ MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch,
 
 /**
  * Same contract as mops_cpu_sample_tokens, with logits, draws and tokens in device memory and the
- * same choices (the weights' sums are exact integers, so their order does not matter); a draw
- * outside [0, 2^53) is not checked on the device. rows must be below 2^31.
+ * same choices (the weights' sums are exact integers, so their order does not matter). The draws
+ * are not read on the host: a draw outside [0, 2^53) is taken as the nearer end of the range.
+ * rows must be below 2^31; a scratch of rows x vocab x 8 bytes comes from the engine pool.
  */
 MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void *logits,
                                          int64_t rows, int64_t vocab, int64_t row_stride,

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Tag;
 
 /**
  * {@link SampledGenerationTest} on the GPU: the engine's sampling runs in the recorded decoding
- * step of the models without attention.
+ * step (for Bamba, in the recorded pieces between its attention layers).
  */
 @Tag("gpu")
 class SampledGenerationGpuTest extends SampledGenerationTest {
