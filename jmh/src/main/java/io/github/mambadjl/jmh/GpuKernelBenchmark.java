@@ -1,15 +1,19 @@
 package io.github.mambadjl.jmh;
 
+import com.sun.jna.Pointer;
 import io.github.mambadjl.nativeops.CausalConv1dArgs;
 import io.github.mambadjl.nativeops.CausalConv1dUpdateArgs;
 import io.github.mambadjl.nativeops.CudaKernels;
 import io.github.mambadjl.nativeops.CudaStream;
+import io.github.mambadjl.nativeops.CudaTensorOps;
 import io.github.mambadjl.nativeops.DType;
 import io.github.mambadjl.nativeops.DeviceBuffer;
 import io.github.mambadjl.nativeops.NativeTensor;
+import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.SelectiveScanArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
+import io.github.mambadjl.nativeops.TensorDType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -37,6 +41,9 @@ import org.openjdk.jmh.annotations.TearDown;
 public class GpuKernelBenchmark {
 
     static final long COPY_BYTES = 1L << 30;
+    static final int SAMPLE_ROWS = 64;
+    static final int SAMPLE_VOCAB = 50280;
+    static final SamplingSettings SAMPLING = new SamplingSettings(0.8f, 0, 0.9f, 0f);
 
     private final List<DeviceBuffer> buffers = new ArrayList<>();
     private CudaStream stream;
@@ -50,6 +57,9 @@ public class GpuKernelBenchmark {
     private SsdArgs ssdCodestral;
     private SsdArgs ssdB4;
     private SsdStateUpdateArgs ssdUpdate;
+    private NativeTensor sampleLogits;
+    private DeviceBuffer sampleDraws;
+    private DeviceBuffer sampleTokens;
 
     /** Allocates the device tensors and fills them with random values. */
     @Setup
@@ -102,6 +112,18 @@ public class GpuKernelBenchmark {
                         0,
                         Float.POSITIVE_INFINITY,
                         dev(rnd, bf, 0, 0, 64, 128, 64));
+        sampleLogits = dev(rnd, bf, 0, 1, SAMPLE_ROWS, SAMPLE_VOCAB);
+        sampleDraws = DeviceBuffer.allocate(stream, 8L * SAMPLE_ROWS);
+        sampleTokens = DeviceBuffer.allocate(stream, 8L * SAMPLE_ROWS);
+        buffers.add(sampleDraws);
+        buffers.add(sampleTokens);
+        ByteBuffer draws =
+                ByteBuffer.allocateDirect(8 * SAMPLE_ROWS).order(ByteOrder.nativeOrder());
+        for (int r = 0; r < SAMPLE_ROWS; r++) {
+            draws.putLong(rnd.nextLong() >>> 11);
+        }
+        draws.flip();
+        sampleDraws.copyFrom(draws);
         stream.synchronize();
     }
 
@@ -269,6 +291,36 @@ public class GpuKernelBenchmark {
     @Benchmark
     public void ssdB4() {
         CudaKernels.ssd(stream.handle(), ssdB4);
+        stream.synchronize();
+    }
+
+    /**
+     * Token sampling of one row of 50 280 bf16 logits (standard normal: a flat distribution whose
+     * nucleus is most of the vocabulary), temperature 0.8, top-p 0.9: the sampled decoding step's
+     * choice at batch 1.
+     */
+    @Benchmark
+    public void sampleTokensB1() {
+        sample(1);
+    }
+
+    /** {@link #sampleTokensB1} for 64 rows (one block each). */
+    @Benchmark
+    public void sampleTokensB64() {
+        sample(SAMPLE_ROWS);
+    }
+
+    private void sample(int rows) {
+        CudaTensorOps.sampleTokens(
+                Pointer.nativeValue(stream.handle()),
+                TensorDType.BFLOAT16,
+                sampleLogits.address(),
+                rows,
+                SAMPLE_VOCAB,
+                SAMPLE_VOCAB,
+                SAMPLING,
+                sampleDraws.address(),
+                sampleTokens.address());
         stream.synchronize();
     }
 
