@@ -275,10 +275,15 @@ __global__ void __launch_bounds__(256)
     }
 }
 
+/** Chunks whose end states and decays the carry loads together before it chains them. */
+constexpr int CARRY_AHEAD = 8;
+
 /**
  * The pass over the chunks: for every (batch, channel, state) walks the chunks in order from the
  * initial state (or zero), replacing each chunk's end state (from a zero start; the last chunk's
- * is not read) by the state entering that chunk: H_0 = init, H_{k+1} = decay_k * H_k + end_k.
+ * is not read) by the state entering that chunk: H_0 = init, H_{k+1} = decay_k * H_k + end_k. The
+ * loads of CARRY_AHEAD chunks are issued together (a load after a store to the same array would
+ * otherwise wait for it: one memory latency per chunk).
  */
 __global__ void __launch_bounds__(256)
     chunk_carry_kernel(const float *__restrict__ init, float *__restrict__ state,
@@ -288,12 +293,24 @@ __global__ void __launch_bounds__(256)
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const int64_t base = (i / per_batch) * count * per_batch + i % per_batch;
         float h = init ? init[i] : 0.0f;
-#pragma unroll 4
-        for (int64_t k = 0; k + 1 < count; ++k) {
-            const int64_t at = base + k * per_batch;
-            const float end = state[at];
-            state[at] = h;
-            h = fmaf(decay[at], h, end);
+        for (int64_t k0 = 0; k0 + 1 < count; k0 += CARRY_AHEAD) {
+            float end[CARRY_AHEAD];
+            float dec[CARRY_AHEAD];
+#pragma unroll
+            for (int j = 0; j < CARRY_AHEAD; ++j) {
+                if (k0 + j + 1 < count) {
+                    const int64_t at = base + (k0 + j) * per_batch;
+                    end[j] = state[at];
+                    dec[j] = decay[at];
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < CARRY_AHEAD; ++j) {
+                if (k0 + j + 1 < count) {
+                    state[base + (k0 + j) * per_batch] = h;
+                    h = fmaf(dec[j], h, end[j]);
+                }
+            }
         }
         state[base + (count - 1) * per_batch] = h;
     }
