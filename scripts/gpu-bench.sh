@@ -5,8 +5,8 @@
 # Results go to $OUT: gpu-model.json (the figures), gpu-model.log, ncu-<model>.csv.
 # MAMBADJL_NCU_CACHE=none keeps the caches warm between kernels (ncu flushes them by default).
 # MAMBADJL_NCU_MODELS picks the models of the decoding-step profiles (set and empty: none);
-# MAMBADJL_NCU_PREFILL_MODELS (none by default) adds the kernels of an 8192-token prefill at 2 layers (ncu-prefill-<model>.csv;
-# MAMBADJL_NCU_PREFILL_TIMEOUT seconds each, default 120).
+# MAMBADJL_NCU_PREFILL_MODELS (none by default) adds the kernels of an 8192-token prefill at 2
+# layers (ncu-prefill-<model>.csv; MAMBADJL_NCU_PREFILL_TIMEOUT seconds each, default 120).
 # The device tool sends the session's checkout, not a worktree: copy this script into the carried
 # folder and call it from there, e.g. bash .gpu-bench/gpu-bench.sh with MAMBADJL_GPU_DIR=.gpu-bench.
 set -uo pipefail
