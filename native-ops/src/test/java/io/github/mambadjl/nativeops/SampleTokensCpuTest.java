@@ -8,6 +8,7 @@ import com.sun.jna.Pointer;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -123,35 +124,20 @@ class SampleTokensCpuTest {
             System.arraycopy(logits, 0, all, r * 4, 4);
             draws[r] = (long) ((r + 0.5) / rows * 0x1p53);
         }
-        long[] tokens =
-                sample(DType.FLOAT32, all, rows, 4, 4, new SamplingSettings(1f, 0, 1f, 0f), draws);
+        Function<SamplingSettings, int[]> counts =
+                settings -> count(sample(DType.FLOAT32, all, rows, 4, 4, settings, draws));
         // ranked 3, 2, 1, 0 with weights 4, 3, 2, 1 out of 10
-        assertArrayEquals(new int[] {100, 200, 300, 400}, count(tokens));
+        assertArrayEquals(
+                new int[] {100, 200, 300, 400}, counts.apply(new SamplingSettings(1f, 0, 1f, 0f)));
         // top-p 0.5 keeps tokens 3 and 2 (0.4 + 0.3 >= 0.5), drawn 4 : 3
-        tokens =
-                sample(
-                        DType.FLOAT32,
-                        all,
-                        rows,
-                        4,
-                        4,
-                        new SamplingSettings(1f, 0, 0.5f, 0f),
-                        draws);
-        assertArrayEquals(new int[] {0, 0, 429, 571}, count(tokens));
+        assertArrayEquals(
+                new int[] {0, 0, 429, 571}, counts.apply(new SamplingSettings(1f, 0, 0.5f, 0f)));
         // top-k 1 keeps only the best
-        tokens = sample(DType.FLOAT32, all, rows, 4, 4, new SamplingSettings(1f, 1, 1f, 0f), draws);
-        assertArrayEquals(new int[] {0, 0, 0, 1000}, count(tokens));
+        assertArrayEquals(
+                new int[] {0, 0, 0, 1000}, counts.apply(new SamplingSettings(1f, 1, 1f, 0f)));
         // min-p 0.8 drops token 2 (3/4 of the best's weight) and all below it
-        tokens =
-                sample(
-                        DType.FLOAT32,
-                        all,
-                        rows,
-                        4,
-                        4,
-                        new SamplingSettings(1f, 0, 1f, 0.8f),
-                        draws);
-        assertArrayEquals(new int[] {0, 0, 0, 1000}, count(tokens));
+        assertArrayEquals(
+                new int[] {0, 0, 0, 1000}, counts.apply(new SamplingSettings(1f, 0, 1f, 0.8f)));
     }
 
     @Test

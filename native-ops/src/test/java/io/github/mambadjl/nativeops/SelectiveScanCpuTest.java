@@ -151,10 +151,7 @@ class SelectiveScanCpuTest {
         backend()
                 .selectiveScan(
                         in.args(transposed, softplus, Host.f32(in.init, batch, dim, n), fin, out));
-        Oracles.ScanResult want = in.oracle(softplus, true);
-        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+        assertMatchesOracle(in.oracle(softplus, true), out, fin, Host.rtol(dtype), seed);
     }
 
     @Test
@@ -165,10 +162,7 @@ class SelectiveScanCpuTest {
         NativeTensor out = Host.poisoned(DType.FLOAT32, 1, 2, len);
         NativeTensor fin = Host.poisoned(DType.FLOAT32, 1, 2, 4);
         backend().selectiveScan(in.args(false, true, null, fin, out));
-        Oracles.ScanResult want = in.oracle(true, false);
-        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), 1e-4, scale, seed);
-        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+        assertMatchesOracle(in.oracle(true, false), out, fin, 1e-4, seed);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -188,23 +182,7 @@ class SelectiveScanCpuTest {
         SelectiveScanArgs all =
                 in.args(false, true, null, null, Host.poisoned(dtype, batch, dim, len));
         NativeTensor state = Host.poisoned(DType.FLOAT32, batch, dim, n);
-        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
-            backend()
-                    .selectiveScan(
-                            new SelectiveScanArgs(
-                                    part(all.u(), part),
-                                    part(all.delta(), part),
-                                    all.a(),
-                                    part(all.b(), part),
-                                    part(all.c(), part),
-                                    all.d(),
-                                    part(all.z(), part),
-                                    all.deltaBias(),
-                                    true,
-                                    part[0] == 0 ? null : state,
-                                    state,
-                                    part(all.out(), part)));
-        }
+        runInTwoCalls(all, first, len, null, state);
         Compare.close(
                 "split out",
                 Compare.toDouble(Host.read(outFull)),
@@ -219,6 +197,47 @@ class SelectiveScanCpuTest {
                 1e-5,
                 1,
                 seed);
+    }
+
+    /**
+     * Runs the sequence of {@code all} (softplus) as two calls split at step {@code first}: the
+     * first from {@code init} (or zero), the second from the first's final state, which ends in
+     * {@code state}.
+     */
+    void runInTwoCalls(
+            SelectiveScanArgs all, int first, int len, NativeTensor init, NativeTensor state) {
+        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
+            backend()
+                    .selectiveScan(
+                            new SelectiveScanArgs(
+                                    part(all.u(), part),
+                                    part(all.delta(), part),
+                                    all.a(),
+                                    part(all.b(), part),
+                                    part(all.c(), part),
+                                    all.d(),
+                                    part(all.z(), part),
+                                    all.deltaBias(),
+                                    true,
+                                    part[0] == 0 ? init : state,
+                                    state,
+                                    part(all.out(), part)));
+        }
+    }
+
+    /**
+     * Compares outputs and final states with the oracle's: the outputs within {@code outTolerance},
+     * the states within 1e-4, both relative to the outputs' scale.
+     */
+    static void assertMatchesOracle(
+            Oracles.ScanResult want,
+            NativeTensor out,
+            NativeTensor fin,
+            double outTolerance,
+            long seed) {
+        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
+        Compare.close("out", want.out(), Host.read(out), outTolerance, scale, seed);
+        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
     }
 
     /** The time range [start, start + length) of a tensor whose last axis is time. */

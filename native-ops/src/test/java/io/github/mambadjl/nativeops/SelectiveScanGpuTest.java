@@ -138,10 +138,7 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
         NativeTensor fin = Host.poisoned(DType.FLOAT32, batch, dim, n);
         NativeTensor init = withInit ? Host.f32(in.init, batch, dim, n) : null;
         backend().selectiveScan(engineLayout(in, init, fin, out));
-        Oracles.ScanResult want = in.oracle(true, withInit);
-        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), Host.rtol(dtype), scale, seed);
-        Compare.close("final state", want.state(), Host.read(fin), 1e-4, scale, seed);
+        assertMatchesOracle(in.oracle(true, withInit), out, fin, Host.rtol(dtype), seed);
     }
 
     /**
@@ -167,23 +164,7 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
         SelectiveScanArgs all =
                 engineLayout(in, init, null, channelsLastOut(dtype, batch, dim, len));
         NativeTensor state = Host.poisoned(DType.FLOAT32, batch, dim, n);
-        for (int[] part : new int[][] {{0, first}, {first, len - first}}) {
-            backend()
-                    .selectiveScan(
-                            new SelectiveScanArgs(
-                                    part(all.u(), part),
-                                    part(all.delta(), part),
-                                    all.a(),
-                                    part(all.b(), part),
-                                    part(all.c(), part),
-                                    all.d(),
-                                    part(all.z(), part),
-                                    all.deltaBias(),
-                                    true,
-                                    part[0] == 0 ? init : state,
-                                    state,
-                                    part(all.out(), part)));
-        }
+        runInTwoCalls(all, first, len, init, state);
         double[] full = Compare.toDouble(Host.read(outFull));
         double scale = 1 + 0.05 * Compare.maxAbs(full);
         Compare.close("split out", full, Host.read(all.out()), Host.rtol(dtype), scale, seed);

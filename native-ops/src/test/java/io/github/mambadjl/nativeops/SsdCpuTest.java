@@ -220,7 +220,15 @@ class SsdCpuTest {
         float lo = 0.05f;
         float hi = 1.5f;
         backend().ssd(in.args(packed, lo, hi, 16, init, fin, out));
-        Oracles.ScanResult want = in.oracle(lo, hi, true);
+        assertMatchesOracle(in.oracle(lo, hi, true), out, fin, dtype, seed);
+    }
+
+    /**
+     * Compares outputs and final states with the oracle's, within this backend's tolerances for the
+     * dtype ({@link #outTolerance}, {@link #stateTolerance}) relative to the outputs' scale.
+     */
+    void assertMatchesOracle(
+            Oracles.ScanResult want, NativeTensor out, NativeTensor fin, DType dtype, long seed) {
         double scale = 1 + 0.05 * Compare.maxAbs(want.out());
         Compare.close("out", want.out(), Host.read(out), outTolerance(dtype), scale, seed);
         Compare.close(

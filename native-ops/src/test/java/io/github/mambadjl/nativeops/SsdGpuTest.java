@@ -147,11 +147,7 @@ class SsdGpuTest extends SsdCpuTest {
         float lo = 0.001f;
         float hi = 0.5f;
         backend().ssd(in.args(false, lo, hi, chunk, init, fin, out));
-        Oracles.ScanResult want = in.oracle(lo, hi, withInit);
-        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(out), outTolerance(dtype), scale, seed);
-        Compare.close(
-                "final states", want.state(), Host.read(fin), stateTolerance(dtype), scale, seed);
+        assertMatchesOracle(in.oracle(lo, hi, withInit), out, fin, dtype, seed);
     }
 
     /** How the tensor-core cases lay out x, B, C, z and out. */
@@ -221,11 +217,7 @@ class SsdGpuTest extends SsdCpuTest {
         float hi = 0.5f;
         SsdArgs args = args(in, layout, lo, hi, chunk, init, fin);
         backend().ssd(args);
-        Oracles.ScanResult want = in.oracle(lo, hi, withInit);
-        double scale = 1 + 0.05 * Compare.maxAbs(want.out());
-        Compare.close("out", want.out(), Host.read(args.out()), outTolerance(dtype), scale, seed);
-        Compare.close(
-                "final states", want.state(), Host.read(fin), stateTolerance(dtype), scale, seed);
+        assertMatchesOracle(in.oracle(lo, hi, withInit), args.out(), fin, dtype, seed);
     }
 
     /**
