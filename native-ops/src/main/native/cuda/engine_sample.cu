@@ -7,9 +7,11 @@
 // of the keys still matching the digits chosen so far and picks the digit where the cumulative
 // weight reaches the threshold. The sums are integers, so the block finds exactly the key the
 // CPU's ordered walk finds. The fixed-point weights (a double exp each) are computed once per
-// token into a scratch row from the engine pool, so that the passes only read them. A thread adds
+// token into a scratch row from the engine pool, so that the passes only read them. A thread loads
+// kBatch of its keys (and the weights of those still in the search) before it uses them, and adds
 // the weights of consecutive keys of one digit in a register before one shared-memory atomic, which
-// keeps the first passes (where most keys share their top digits) from serialising on one counter.
+// keeps the first passes (where most keys share their top digits) from serialising on one counter;
+// the histogram's 64-bit bins are pairs of 32-bit words, which shared-memory atomics add natively.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -29,13 +31,40 @@ constexpr int kSampleThreads = 1024;
 constexpr int kWarps = kSampleThreads / 32;
 constexpr uint64_t kNone = ~0ull;
 
-/** The block's shared scratch. */
+/** Keys a thread walks together: their loads are issued before any is used. */
+constexpr int kBatch = 4;
+
+/**
+ * The block's shared scratch. A histogram bin of 64-bit sums is kept as two 32-bit words, which
+ * shared-memory atomics add natively (add_to_bin).
+ */
 struct Scratch {
-    unsigned long long histogram[256];
+    unsigned int low[256];
+    unsigned int high[256];
     unsigned long long partial[kWarps];
     uint64_t before;
     int digit;
 };
+
+/**
+ * Adds v to bin b: the add that makes the low word wrap carries one into the high word, so the
+ * bin's sum (high * 2^32 + low) is the 64-bit sum that one 64-bit atomic per add would give, in
+ * any order.
+ */
+__device__ void add_to_bin(Scratch &sh, int b, uint64_t v) {
+    const auto lo = static_cast<unsigned int>(v);
+    const auto hi = static_cast<unsigned int>(v >> 32);
+    const unsigned int old = atomicAdd(&sh.low[b], lo);
+    const unsigned int carry = old + lo < old ? 1u : 0u;
+    if (hi + carry != 0) {
+        atomicAdd(&sh.high[b], hi + carry);
+    }
+}
+
+/** The sum of bin b. */
+__device__ uint64_t bin(const Scratch &sh, int b) {
+    return (static_cast<uint64_t>(sh.high[b]) << 32) + sh.low[b];
+}
 
 /** One row of logits and the settings that weigh it. */
 template <typename T> struct Row {
@@ -90,29 +119,47 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
     uint64_t before = 0;
     for (int shift = 56; shift >= 0; shift -= 8) {
         for (int b = threadIdx.x; b < 256; b += blockDim.x) {
-            sh.histogram[b] = 0;
+            sh.low[b] = 0;
+            sh.high[b] = 0;
         }
         __syncthreads();
         int run_digit = -1;
         uint64_t run = 0;
-        for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
-            const float l = row.logit(i);
-            const uint64_t key = sampling::rank_key(l, i);
-            if (key > hi || (key & mask) != prefix) {
-                continue;
+        // the thread's keys in order (i, i + blockDim.x, ...), kBatch at a time: logits, then the
+        // weights of the keys still in the search, then the histogram
+        for (int64_t i0 = threadIdx.x; i0 < row.vocab; i0 += kBatch * blockDim.x) {
+            uint64_t key[kBatch];
+            bool in[kBatch];
+            uint64_t weight[kBatch];
+#pragma unroll
+            for (int j = 0; j < kBatch; ++j) {
+                const int64_t i = i0 + static_cast<int64_t>(j) * blockDim.x;
+                in[j] = i < row.vocab;
+                key[j] = in[j] ? sampling::rank_key(row.logit(i), i) : 0;
             }
-            const int digit = static_cast<int>((key >> shift) & 255u);
-            if (digit != run_digit) {
-                if (run_digit >= 0) {
-                    atomicAdd(&sh.histogram[run_digit], static_cast<unsigned long long>(run));
+#pragma unroll
+            for (int j = 0; j < kBatch; ++j) {
+                in[j] = in[j] && key[j] <= hi && (key[j] & mask) == prefix;
+                weight[j] = !in[j] ? 0 : kCount ? 1 : row.fixed[sampling::key_token(key[j])];
+            }
+#pragma unroll
+            for (int j = 0; j < kBatch; ++j) {
+                if (!in[j]) {
+                    continue;
                 }
-                run_digit = digit;
-                run = 0;
+                const int digit = static_cast<int>((key[j] >> shift) & 255u);
+                if (digit != run_digit) {
+                    if (run_digit >= 0) {
+                        add_to_bin(sh, run_digit, run);
+                    }
+                    run_digit = digit;
+                    run = 0;
+                }
+                run += weight[j];
             }
-            run += kCount ? 1 : row.fixed[i];
         }
         if (run_digit >= 0) {
-            atomicAdd(&sh.histogram[run_digit], static_cast<unsigned long long>(run));
+            add_to_bin(sh, run_digit, run);
         }
         __syncthreads();
         if (threadIdx.x < 32) {
@@ -120,7 +167,7 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
             const int lane = threadIdx.x;
             uint64_t own = 0;
             for (int d = 0; d < 8; ++d) {
-                own += sh.histogram[lane * 8 + d];
+                own += bin(sh, lane * 8 + d);
             }
             uint64_t inclusive = own;
             for (int offset = 1; offset < 32; offset *= 2) {
@@ -133,9 +180,8 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
             int found = -1;
             uint64_t found_before = 0;
             for (int d = 0; d < 8 && found < 0; ++d) {
-                const uint64_t next = cumulative + sh.histogram[lane * 8 + d];
-                if (sh.histogram[lane * 8 + d] != 0 &&
-                    sampling::satisfies(next, threshold, strict)) {
+                const uint64_t next = cumulative + bin(sh, lane * 8 + d);
+                if (bin(sh, lane * 8 + d) != 0 && sampling::satisfies(next, threshold, strict)) {
                     found = lane * 8 + d;
                     found_before = cumulative;
                 }
@@ -167,6 +213,7 @@ __device__ uint64_t search(const Row<T> &row, uint64_t hi, double threshold, boo
 template <typename T>
 __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
     uint64_t sum = 0;
+#pragma unroll 4
     for (int64_t i = threadIdx.x; i < row.vocab; i += blockDim.x) {
         if (sampling::rank_key(row.logit(i), i) <= hi) {
             sum += row.fixed[i];
@@ -176,9 +223,10 @@ __device__ uint64_t weight_below(const Row<T> &row, uint64_t hi, Scratch &sh) {
 }
 
 template <typename T>
-__global__ void sample_kernel(const T *logits, int64_t vocab, int64_t row_stride, float temperature,
-                              int64_t top_k, float top_p, float min_p, const int64_t *draws,
-                              uint64_t *weights, int64_t *tokens) {
+__global__ void __launch_bounds__(kSampleThreads)
+    sample_kernel(const T *logits, int64_t vocab, int64_t row_stride, float temperature,
+                  int64_t top_k, float top_p, float min_p, const int64_t *draws, uint64_t *weights,
+                  int64_t *tokens) {
     pdl_begin();
     __shared__ Scratch sh;
     Row<T> row{logits + blockIdx.x * row_stride, vocab, temperature, 0.0,
