@@ -1240,6 +1240,10 @@ public class MambaNDArray extends NDArrayAdapter {
         if (isContiguous()) {
             return view(0, target, Strides.contiguous(target));
         }
+        long[] asView = Strides.viewStrides(dims(), strides, target);
+        if (asView != null) {
+            return view(0, target, asView);
+        }
         try (MambaNDArray c = duplicate()) {
             return c.view(0, target, Strides.contiguous(target));
         }

@@ -122,6 +122,43 @@ final class Strides {
         return out;
     }
 
+    /**
+     * The strides under which a view of {@code shape} and {@code strides} reads its elements in
+     * row-major order as the shape {@code target} (of the same element count), or {@code null} when
+     * no strides do (the elements must then be copied). Runs of dimensions that are contiguous with
+     * one another may be split or merged; a target dimension may not span two of them.
+     */
+    static long[] viewStrides(long[] shape, long[] strides, long[] target) {
+        if (product(shape, 0, shape.length) == 0) {
+            return contiguous(target);
+        }
+        long[] out = new long[target.length];
+        int t = target.length - 1;
+        long base = shape.length == 0 ? 1 : strides[shape.length - 1];
+        long runSize = 1;
+        long targetSize = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            runSize *= shape[d];
+            boolean runEnds = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != runSize * base);
+            if (runEnds) {
+                while (t >= 0 && (targetSize < runSize || target[t] == 1)) {
+                    out[t] = targetSize * base;
+                    targetSize *= target[t];
+                    t--;
+                }
+                if (targetSize != runSize) {
+                    return null;
+                }
+                if (d > 0) {
+                    base = strides[d - 1];
+                    runSize = 1;
+                    targetSize = 1;
+                }
+            }
+        }
+        return t == -1 ? out : null;
+    }
+
     /** Resolves one -1 of a requested shape and checks that the element count is kept. */
     static long[] inferShape(long[] current, long[] requested) {
         long size = product(current, 0, current.length);

@@ -317,6 +317,14 @@ class MambaOpsVsPyTorchTest {
         unary(x, a -> a.reshape(6, -1), 0);
         unary(x, a -> a.transpose(2, 0, 1), 0);
         unary(x, a -> a.transpose().reshape(-1), 0);
+        // reshapes of strided views: as views where the dimensions allow, else copies
+        unary(x, a -> a.get(":, 1:4, :").reshape(4, 15), 0);
+        unary(x, a -> a.get(":, :, 0:4").reshape(4, 6, 2, 2), 0);
+        unary(x, a -> a.get(":, :, 0:4").reshape(2, 2, 6, 1, 4), 0);
+        unary(x, a -> a.get(":, :, 0:4").reshape(4, 24), 0);
+        unary(x, a -> a.transpose(1, 0, 2).reshape(6, 20), 0);
+        unary(x, a -> a.transpose(1, 0, 2).reshape(3, 2, 4, 5), 0);
+        unary(x, a -> a.get(":, ::2").reshape(12, 5).add(1), 0);
         unary(x, a -> a.swapAxes(0, 1).add(1), 0);
         unary(x, a -> a.expandDims(1), 0);
         unary(x, a -> a.get(":, 2:3").squeeze(1), 0);
