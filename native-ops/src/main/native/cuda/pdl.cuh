@@ -2,9 +2,12 @@
 // may be scheduled while the kernel before it in the stream is still running, so that its launch
 // and the ramp of its blocks overlap that kernel's tail (a decoding step is hundreds of short
 // kernels). Such a kernel must call pdl_wait() before its first access to global memory: the
-// wait returns once the previous kernel has finished and its writes are visible. It then calls
-// pdl_allow_dependents(), which lets the next kernel be scheduled in turn; placed after the wait,
-// it keeps the early launch to one kernel ahead.
+// wait returns once the previous kernel has finished and its writes are visible. Each kernel
+// first calls pdl_allow_dependents(), which lets the next kernel be scheduled in turn, so that a
+// run of short kernels is resident together, each waiting for the one before it; a kernel that
+// has work independent of its predecessors (the GEMV's prefetch of its weights) does it before
+// its wait, overlapping them. The chain cannot deadlock: a kernel is scheduled only once every
+// block of the one before it is resident, and it cannot end before those it waits for have.
 //
 // On devices before compute capability 9.0, or with MAMBADJL_CUDA_PDL=0 in the environment, the
 // launch is an ordinary one (and both device calls do nothing).
@@ -35,11 +38,11 @@ __device__ __forceinline__ void pdl_allow_dependents() {
 #endif
 }
 
-/** The start of every kernel launched with launch_dependent: pdl_wait(), then
- * pdl_allow_dependents(). */
+/** The start of every kernel launched with launch_dependent: pdl_allow_dependents(), then
+ * pdl_wait(). */
 __device__ __forceinline__ void pdl_begin() {
-    pdl_wait();
     pdl_allow_dependents();
+    pdl_wait();
 }
 
 /** Whether the current device launches dependent kernels early (cached per device). */
