@@ -12,8 +12,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.zoo.ZooModel;
 import io.github.mambadjl.checkpoint.SafetensorsFile;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Criteria on the GPU: {@code optEngine("Mamba")}, {@code optDevice(Device.gpu())}, weights
@@ -45,5 +47,30 @@ class MambaGpuCriteriaTest {
             double worst = Goldens.maxDiff(model + " logits", golden.tensor("logits"), logits);
             assertTrue(worst <= MambaGoldenTest.TOL, model + " logits differ by " + worst);
         }
+    }
+
+    /**
+     * The golden models in bfloat16 and float16 on the GPU (the fast paths: GEMV or cuBLASLt
+     * products, the tensor-core SSD, the one-step kernels): logits within the half-precision
+     * tolerance of {@link MambaModelLoadTest#halfTolerance}.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"})
+    void halfPrecisionLogitsStayWithinTheirRoundingOnTheGpu(String model) throws Exception {
+        MambaModelLoadTest.checkHalfPrecisionLogits(model, Device.gpu());
+    }
+
+    /**
+     * Greedy generation in bfloat16 on the GPU (recorded decoding steps) gives the golden tokens
+     * wherever the float64 margin allows, as on the CPU.
+     */
+    @Test
+    void bfloat16GreedyTokensMatchWhereTheMarginAllowsOnTheGpu() throws Exception {
+        int compared = 0;
+        for (String model :
+                new String[] {"mamba-tiny", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"}) {
+            compared += MambaModelLoadTest.compareGreedyBf16(model, Device.gpu());
+        }
+        assertTrue(compared >= 3, "only " + compared + " steps had a clear margin");
     }
 }

@@ -61,10 +61,19 @@ class MambaModelLoadTest {
     @ParameterizedTest
     @ValueSource(strings = {"mamba-tiny", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"})
     void halfPrecisionLoadsStayWithinTheirRounding(String model) throws Exception {
+        checkHalfPrecisionLogits(model, Device.cpu());
+    }
+
+    /**
+     * Loads a golden model in bfloat16 and in float16 on a device and checks its logits against the
+     * golden float64 ones within {@link #halfTolerance}.
+     */
+    static void checkHalfPrecisionLogits(String model, Device device) throws Exception {
         for (DataType type : new DataType[] {DataType.BFLOAT16, DataType.FLOAT16}) {
             String name = type == DataType.BFLOAT16 ? "bfloat16" : "float16";
             try (ZooModel<NDList, NDList> zoo =
                             Goldens.criteria(Goldens.model(model))
+                                    .optDevice(device)
                                     .optOption("dtype", name)
                                     .build()
                                     .loadModel();
@@ -106,14 +115,20 @@ class MambaModelLoadTest {
         int compared = 0;
         for (String model :
                 new String[] {"mamba-tiny", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"}) {
-            compared += compareGreedyBf16(model);
+            compared += compareGreedyBf16(model, Device.cpu());
         }
         assertTrue(compared >= 3, "only " + compared + " steps had a clear margin");
     }
 
-    private static int compareGreedyBf16(String model) throws Exception {
+    /**
+     * Generates greedily with a golden model loaded in bfloat16 on a device and compares the tokens
+     * with the golden ones up to the first step whose float64 top-2 margin is within twice {@link
+     * #halfTolerance}; returns the number of steps compared.
+     */
+    static int compareGreedyBf16(String model, Device device) throws Exception {
         try (ZooModel<NDList, NDList> zoo =
                         Goldens.criteria(Goldens.model(model))
+                                .optDevice(device)
                                 .optOption("dtype", "bfloat16")
                                 .build()
                                 .loadModel();
