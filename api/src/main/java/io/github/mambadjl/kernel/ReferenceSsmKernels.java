@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.util.ArrayList;
@@ -305,6 +306,43 @@ public final class ReferenceSsmKernels implements SsmKernels {
             y = y.mul(silu(z));
         }
         return y;
+    }
+
+    /**
+     * The composed form of {@link SsmKernels#causalAttention}: the keys and values repeated for the
+     * query heads, the scores, the causal and padding mask, softmax, and the weighted values.
+     *
+     * @param q the queries {@code [batch, qHeads, qLen, headDim]}
+     * @param k the keys {@code [batch, kvHeads, kvLen, headDim]}
+     * @param v the values, shaped like {@code k}
+     * @param keyMask {@code [batch, kvLen]} (nonzero for tokens) or {@code null}
+     * @param scale the factor of the scores
+     * @return {@code [batch, qHeads, qLen, headDim]}
+     */
+    public static NDArray composedAttention(
+            NDArray q, NDArray k, NDArray v, NDArray keyMask, float scale) {
+        long qHeads = q.getShape().get(1);
+        long kvHeads = k.getShape().get(1);
+        if (kvHeads != qHeads) {
+            k = k.repeat(1, qHeads / kvHeads);
+            v = v.repeat(1, qHeads / kvHeads);
+        }
+        long length = q.getShape().get(2);
+        long total = k.getShape().get(2);
+        NDManager manager = q.getManager();
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+        long offset = total - length;
+        NDArray queryPos = manager.arange(offset, offset + length, 1, DataType.INT64);
+        NDArray keyPos = manager.arange(0, total, 1, DataType.INT64);
+        NDArray allowed =
+                keyPos.expandDims(0).lte(queryPos.expandDims(1)).reshape(1, 1, length, total);
+        if (keyMask != null) {
+            NDArray keys = keyMask.toType(DataType.BOOLEAN, false).reshape(-1, 1, 1, total);
+            allowed = allowed.logicalAnd(keys);
+        }
+        NDArray blocked = manager.full(scores.getShape(), -1e30f, scores.getDataType());
+        scores = NDArrays.where(allowed.broadcast(scores.getShape()), scores, blocked);
+        return scores.softmax(-1).matMul(v);
     }
 
     /**

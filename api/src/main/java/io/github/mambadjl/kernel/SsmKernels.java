@@ -216,4 +216,25 @@ public interface SsmKernels {
         decay.attach(manager);
         return decay.neg();
     }
+
+    /**
+     * Causal grouped-query attention of the queries over keys and values that end with the queries'
+     * own positions (a KV cache after its append): {@code out[b, h, i] = sum_j softmax_j( scale
+     * q[b, h, i] . k[b, g, j]) v[b, g, j]} over the keys {@code j <= kvLen - qLen + i} that the
+     * mask allows, where {@code g = h / (qHeads / kvHeads)}.
+     *
+     * <p>This default composes NDArray operations (differentiable, the {@code qLen x kvLen} scores
+     * in memory); an engine may run one fused kernel instead.
+     *
+     * @param q the queries {@code [batch, qHeads, qLen, headDim]}
+     * @param k the keys {@code [batch, kvHeads, kvLen, headDim]}, with {@code kvLen >= qLen}
+     * @param v the values, shaped like {@code k}
+     * @param keyMask {@code [batch, kvLen]}, nonzero for tokens and zero for padding, or {@code
+     *     null} when every key is a token
+     * @param scale the factor of the scores, usually {@code 1 / sqrt(headDim)}
+     * @return {@code [batch, qHeads, qLen, headDim]}
+     */
+    default NDArray causalAttention(NDArray q, NDArray k, NDArray v, NDArray keyMask, float scale) {
+        return ReferenceSsmKernels.composedAttention(q, k, v, keyMask, scale);
+    }
 }

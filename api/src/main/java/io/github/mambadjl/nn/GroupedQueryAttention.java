@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import io.github.mambadjl.cache.AttentionLayerState;
 import io.github.mambadjl.cache.LayerState;
 import io.github.mambadjl.config.BambaConfig;
+import io.github.mambadjl.kernel.SsmKernels;
 
 /**
  * Causal grouped-query self-attention with (partial) rotary position embeddings, as the attention
@@ -117,36 +118,9 @@ public final class GroupedQueryAttention extends SequenceBlock {
             k = all.get(0);
             v = all.get(1);
         }
-        long total = k.getShape().get(2);
-        if (numKvHeads != numHeads) {
-            k = k.repeat(1, numHeads / numKvHeads);
-            v = v.repeat(1, numHeads / numKvHeads);
-        }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headDim));
-        NDArray allowed = allowed(x.getManager(), context, length, total);
-        NDArray blocked = x.getManager().full(scores.getShape(), -1e30f, scores.getDataType());
-        scores = NDArrays.where(allowed.broadcast(scores.getShape()), scores, blocked);
-        NDArray out = scores.softmax(-1).matMul(v);
-        out = out.transpose(0, 2, 1, 3).reshape(batch, length, (long) numHeads * headDim);
-        return Ops.linear(ps, out, oWeight, oBias, training);
-    }
-
-    private NDArray heads(NDArray projected, long batch, long length, int count) {
-        return projected.reshape(batch, length, count, headDim).transpose(0, 2, 1, 3);
-    }
-
-    /** Boolean [batch or 1, 1, length, total]: causal, and keys that are tokens. */
-    private NDArray allowed(NDManager manager, SequenceContext context, long length, long total) {
-        long offset = total - length;
-        NDArray queryPos = manager.arange(offset, offset + length, 1, DataType.INT64);
-        NDArray keyPos = manager.arange(0, total, 1, DataType.INT64);
-        NDArray causal =
-                keyPos.expandDims(0).lte(queryPos.expandDims(1)).reshape(1, 1, length, total);
         NDArray fullMask = context.fullMask();
-        if (fullMask == null) {
-            return causal;
-        }
-        if (fullMask.getShape().get(1) != total) {
+        long total = k.getShape().get(2);
+        if (fullMask != null && fullMask.getShape().get(1) != total) {
             throw new IllegalArgumentException(
                     "attention: the mask covers "
                             + fullMask.getShape().get(1)
@@ -154,8 +128,15 @@ public final class GroupedQueryAttention extends SequenceBlock {
                             + total
                             + " keys are present; pass the same attention_mask to every call");
         }
-        NDArray keys = fullMask.toType(DataType.BOOLEAN, false).reshape(-1, 1, 1, total);
-        return causal.logicalAnd(keys);
+        NDArray out =
+                SsmKernels.of(x)
+                        .causalAttention(q, k, v, fullMask, (float) (1.0 / Math.sqrt(headDim)));
+        out = out.transpose(0, 2, 1, 3).reshape(batch, length, (long) numHeads * headDim);
+        return Ops.linear(ps, out, oWeight, oBias, training);
+    }
+
+    private NDArray heads(NDArray projected, long batch, long length, int count) {
+        return projected.reshape(batch, length, count, headDim).transpose(0, 2, 1, 3);
     }
 
     /** cos and sin [length, rotaryDim] for positions offset .. offset + length. */

@@ -335,6 +335,21 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Without a padding mask, one {@link FusedAttention} kernel on a GPU (the scores never
+     * stored); with one, the composed default.
+     */
+    @Override
+    public NDArray causalAttention(NDArray q, NDArray k, NDArray v, NDArray keyMask, float scale) {
+        if (keyMask != null) {
+            return SsmKernels.super.causalAttention(q, k, v, keyMask, scale);
+        }
+        long offset = k.getShape().get(2) - q.getShape().get(2);
+        return FusedAttention.causal(q, k, v, offset, scale);
+    }
+
     /** {@inheritDoc} */
     @Override
     public NDArray gatedRmsNorm(
