@@ -32,6 +32,10 @@ if [[ -z "${MAMBADJL_GPU_EXCLUDE:-}" ]]; then
   cp "$tok" "$out/lib/" && zip -q -d "$out/lib/$(basename "$tok")" 'native/lib/linux-aarch64/*' \
     'native/lib/win-x86_64/*' 'native/lib/osx-aarch64/*'
 fi
+# JNA's jar carries its dispatch library for some twenty platforms: keep linux-x86-64's (1.5 MB less).
+for jna in "$out"/lib/jna-*.jar; do
+  zip -q -d "$jna" $(unzip -Z1 "$jna" | grep -E '^com/sun/jna/[^/]+/.*(jnidispatch|\.dll$)' | grep -v '/linux-x86-64/')
+done
 for m in native-ops api engine-mamba model-zoo examples jmh; do
   for kind in classes test-classes; do
     if [[ -d "$m/target/$kind" ]]; then
