@@ -38,6 +38,8 @@ class CudaEngineOpsLibraryTest {
         "mops_cuda_sample_tokens",
         "mops_cuda_gemm_load",
         "mops_cuda_matmul",
+        "mops_cuda_rms_norm_linear",
+        "mops_cuda_linear_add",
         "mops_cuda_attention"
     };
 
