@@ -311,9 +311,9 @@ int gemv_default_split(int32_t dtype, int64_t n, int64_t k);
 /**
  * What a GEMV fuses around its product (engine_gemv.cu): with norm_weight, the rows of a are
  * RMS-normalised on the way in (norm_weight [k] contiguous in the GEMV's dtype, 16-byte aligned;
- * eps added to the mean square; where gemv_stages_rows); with addend, out = addend + the product, each rounded to the
- * dtype as the separate product and add are (addend [m, n] in the GEMV's dtype, row stride
- * addend_row_stride, not overlapping out). Both null: the plain product.
+ * eps added to the mean square; where gemv_stages_rows); with addend, out = addend + the product,
+ * each rounded to the dtype as the separate product and add are (addend [m, n] in the GEMV's dtype,
+ * row stride addend_row_stride, not overlapping out). Both null: the plain product.
  */
 struct GemvFusion {
     const void *norm_weight = nullptr;
@@ -327,8 +327,8 @@ struct GemvFusion {
  * `split` (1, 2, 4 or 8, at most gemv_max_split) warps per output column, and what `fusion` adds.
  */
 void run_gemv(cudaStream_t s, int32_t dtype, int split, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride,
-              void *out, const GemvFusion &fusion = GemvFusion{});
+              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out,
+              const GemvFusion &fusion = GemvFusion{});
 
 /** Whether work queued on `stream` is being recorded into a graph (stream capture). */
 bool is_recording(cudaStream_t stream);

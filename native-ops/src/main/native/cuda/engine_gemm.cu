@@ -586,13 +586,14 @@ int check_fused(const char *what, int32_t dtype, int64_t rows, int64_t n, int64_
             std::string(what) + " serves 1 to 4 rows, n >= 0 and k >= 1: got rows " +
                 std::to_string(rows) + ", n " + std::to_string(n) + ", k " + std::to_string(k));
     require(x != nullptr && w != nullptr && out != nullptr, "x, w or out is NULL");
-    require(gemv_applies(dtype, 1, rows, n, k, x, x_row_stride, 1, w, 1, w_row_stride),
-            std::string(what) +
-                " needs x and w starting on 16 bytes, rows of k contiguous values that fill whole "
-                "16-byte vectors (k * element size a multiple of 16, row strides too), a weight row "
-                "stride >= k and n below 2^31: got k " +
-                std::to_string(k) + " of " + std::to_string(elem) + "-byte elements, x row stride " +
-                std::to_string(x_row_stride) + ", w row stride " + std::to_string(w_row_stride));
+    require(
+        gemv_applies(dtype, 1, rows, n, k, x, x_row_stride, 1, w, 1, w_row_stride),
+        std::string(what) +
+            " needs x and w starting on 16 bytes, rows of k contiguous values that fill whole "
+            "16-byte vectors (k * element size a multiple of 16, row strides too), a weight row "
+            "stride >= k and n below 2^31: got k " +
+            std::to_string(k) + " of " + std::to_string(elem) + "-byte elements, x row stride " +
+            std::to_string(x_row_stride) + ", w row stride " + std::to_string(w_row_stride));
     return elem;
 }
 
@@ -660,10 +661,9 @@ extern "C" MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode) {
 
 extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t rows,
                                                       int64_t n, int64_t k, const void *x,
-                                                      int64_t x_row_stride,
-                                                      const void *norm_weight, float eps,
-                                                      const void *w, int64_t w_row_stride,
-                                                      void *out) {
+                                                      int64_t x_row_stride, const void *norm_weight,
+                                                      float eps, const void *w,
+                                                      int64_t w_row_stride, void *out) {
     return mops::guarded("cuda_rms_norm_linear", [&] {
         using namespace mops::ce;
         check_fused("rms_norm_linear", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);

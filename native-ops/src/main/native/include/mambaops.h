@@ -706,8 +706,8 @@ MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t 
  * requirements and the choice of the split are those of mops_cuda_rms_norm_linear.
  */
 MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows, int64_t n,
-                                      int64_t k, const void *x, int64_t x_row_stride,
-                                      const void *w, int64_t w_row_stride, const void *addend,
+                                      int64_t k, const void *x, int64_t x_row_stride, const void *w,
+                                      int64_t w_row_stride, const void *addend,
                                       int64_t addend_row_stride, void *out);
 
 /**

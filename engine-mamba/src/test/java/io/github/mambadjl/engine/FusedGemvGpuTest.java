@@ -169,9 +169,12 @@ class FusedGemvGpuTest {
     }
 
     /**
-     * Within one ulp of the dtype of the separate path's result, plus, for the 16-bit dtypes, two
-     * ulps of the largest normalised input times the largest weight (a normalised input that rounds
-     * the other way, its product moved by one ulp); float32 within 1e-5 of the result's scale.
+     * Within one ulp of the dtype of the separate path's result, plus, for the 16-bit dtypes, the
+     * products of two normalised inputs that round the other way (the two norms' sums of squares
+     * differ in their last bits), each moved by one ulp of the largest normalised input times the
+     * largest weight; and nine in ten 16-bit outputs bit for bit the separate path's (such a
+     * rounding moves an output by far less than its ulp: outputs that differ more often mean values
+     * other than those of the separate norm). float32 within 1e-5 of the result's scale.
      */
     private static void assertCloseToTheProduct(
             NDArray expected, NDArray actual, NDArray normed, NDArray w) {
@@ -183,13 +186,18 @@ class FusedGemvGpuTest {
         float[] got = host(actual);
         double scale = maxAbs(host(normed)) * maxAbs(host(w));
         assertTrue(maxAbs(want) > 0, "the output must not be zeros");
+        int same = 0;
         for (int i = 0; i < want.length; i++) {
             double tol;
             if (type == DataType.FLOAT32) {
                 tol = 1e-5 * (Math.abs(want[i]) + scale);
             } else {
-                double unit = type == DataType.BFLOAT16 ? 0x1p-8 : 0x1p-11;
+                // one ulp of a value below 2 * max is at most 2^-7 (bfloat16) or 2^-10 of max
+                double unit = type == DataType.BFLOAT16 ? 0x1p-7 : 0x1p-10;
                 tol = ulp(type, Math.max(Math.abs(want[i]), Math.abs(got[i]))) + 2 * unit * scale;
+            }
+            if (want[i] == got[i]) {
+                same++;
             }
             if (!(Math.abs(want[i] - got[i]) <= tol)) {
                 throw new AssertionError(
@@ -204,6 +212,11 @@ class FusedGemvGpuTest {
                                 + tol
                                 + ")");
             }
+        }
+        if (type != DataType.FLOAT32) {
+            assertTrue(
+                    same >= 0.9 * want.length,
+                    type + ": only " + same + " of " + want.length + " outputs bit for bit");
         }
     }
 
