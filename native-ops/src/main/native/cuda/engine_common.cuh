@@ -296,6 +296,12 @@ bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
                   int64_t a_row_stride, int64_t a_col_stride, const void *b, int64_t b_row_stride,
                   int64_t b_col_stride);
 
+/**
+ * Whether the GEMV can normalise m rows of k values (GemvFusion::norm_weight): it stages them in
+ * shared memory, at most 96 KiB.
+ */
+bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k);
+
 /** The most warps per output column of the GEMV for rows of k values (1, 2, 4 or 8). */
 int gemv_max_split(int32_t dtype, int64_t k);
 
@@ -303,12 +309,26 @@ int gemv_max_split(int32_t dtype, int64_t k);
 int gemv_default_split(int32_t dtype, int64_t n, int64_t k);
 
 /**
+ * What a GEMV fuses around its product (engine_gemv.cu): with norm_weight, the rows of a are
+ * RMS-normalised on the way in (norm_weight [k] contiguous in the GEMV's dtype, 16-byte aligned;
+ * eps added to the mean square; where gemv_stages_rows); with addend, out = addend + the product,
+ * each rounded to the dtype as the separate product and add are (addend [m, n] in the GEMV's dtype,
+ * row stride addend_row_stride, not overlapping out). Both null: the plain product.
+ */
+struct GemvFusion {
+    const void *norm_weight = nullptr;
+    float eps = 0.0f;
+    const void *addend = nullptr;
+    int64_t addend_row_stride = 0;
+};
+
+/**
  * Queues out [m, n] = a b for operands that gemv_applies to (b's column stride = ldw), with
- * `split` (1, 2, 4 or 8, at most gemv_max_split) warps per output column.
+ * `split` (1, 2, 4 or 8, at most gemv_max_split) warps per output column, and what `fusion` adds.
  */
 void run_gemv(cudaStream_t s, int32_t dtype, int split, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride,
-              void *out);
+              const void *a, int64_t a_row_stride, const void *b, int64_t b_col_stride, void *out,
+              const GemvFusion &fusion = GemvFusion{});
 
 /** Whether work queued on `stream` is being recorded into a graph (stream capture). */
 bool is_recording(cudaStream_t stream);

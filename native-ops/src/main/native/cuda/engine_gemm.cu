@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "engine_common.cuh"
 #include "mambaops.h"
@@ -405,10 +406,17 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
 /** A product shape that both the GEMV and cuBLASLt serve. */
 using GemvKey = std::tuple<int, int32_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
-/** For each measured shape: 0 for cuBLASLt, else the GEMV's warps per column. */
+/** The fused forms of the GEMV (mops_cuda_rms_norm_linear, mops_cuda_linear_add). */
+enum class Fused { kNorm = 1, kAdd = 2 };
+
+/**
+ * For each measured shape: 0 for cuBLASLt, else the GEMV's warps per column; and for each shape
+ * of a fused GEMV whose plain product was not measured, its own measured warps per column.
+ */
 struct GemvChoices {
     std::mutex mutex;
     std::map<GemvKey, int> best;
+    std::map<std::pair<int, GemvKey>, int> fused;
 };
 
 GemvChoices &gemv_choices() {
@@ -514,6 +522,81 @@ int choose_product(cudaStream_t s, const GemvKey &key, int32_t dtype, int64_t n,
     return best;
 }
 
+/**
+ * The warps per column of a fused GEMV of this shape: the measured choice of the plain product
+ * of the same shape when it was the GEMV (the fused forms read the same weights the same way, and
+ * their extra work is small next to them). When that product was never measured (a decoding
+ * step with the fusions never runs it) or ran best on cuBLASLt, which cannot fuse the norm or the
+ * add, the fused GEMV's own splits are timed on the shape's first use outside a recording, as
+ * choose_product times the plain ones, and the fastest kept; the default split where nothing can
+ * be timed (while recording, no room for the flush buffer) and in the modes ALWAYS and NEVER
+ * (NEVER keeps mops_cuda_matmul on cuBLASLt; the fused forms are GEMVs only).
+ */
+template <typename G>
+int choose_fused(cudaStream_t s, Fused kind, const GemvKey &key, int32_t dtype, int64_t n,
+                 int64_t k, G gemv) {
+    if (gemv_mode.load() != MOPS_GEMV_MEASURE) {
+        return gemv_default_split(dtype, n, k);
+    }
+    GemvChoices &c = gemv_choices();
+    const std::pair<int, GemvKey> fused_key{static_cast<int>(kind), key};
+    {
+        std::lock_guard<std::mutex> lock(c.mutex);
+        auto plain = c.best.find(key);
+        if (plain != c.best.end() && plain->second > 0) {
+            return plain->second;
+        }
+        auto it = c.fused.find(fused_key);
+        if (it != c.fused.end()) {
+            return it->second;
+        }
+    }
+    if (is_recording(s)) {
+        return gemv_default_split(dtype, n, k);
+    }
+    constexpr int kReps = 3;
+    std::unique_ptr<PoolBuffer> flush;
+    try {
+        flush = std::make_unique<PoolBuffer>(s, kFlushBytes);
+    } catch (const Error &) {
+        cudaGetLastError();
+        return gemv_default_split(dtype, n, k);
+    }
+    int best = 0;
+    float best_ms = 0.0f;
+    for (int split = 1; split <= gemv_max_split(dtype, k); split *= 2) {
+        gemv(split); // the first run of each variant pays its module loading, untimed
+        const float ms = time_cold(s, flush->get(), kReps, [&] { gemv(split); });
+        if (best == 0 || ms < best_ms) {
+            best_ms = ms;
+            best = split;
+        }
+    }
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.fused[fused_key] = best;
+    return best;
+}
+
+/** The checks shared by the fused GEMVs; returns the element size. */
+int check_fused(const char *what, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
+                int64_t x_row_stride, const void *w, int64_t w_row_stride, const void *out) {
+    cuda_type(dtype);
+    const int elem = dtype_bytes(dtype);
+    require(rows >= 1 && rows <= 4 && n >= 0 && k >= 1,
+            std::string(what) + " serves 1 to 4 rows, n >= 0 and k >= 1: got rows " +
+                std::to_string(rows) + ", n " + std::to_string(n) + ", k " + std::to_string(k));
+    require(x != nullptr && w != nullptr && out != nullptr, "x, w or out is NULL");
+    require(
+        gemv_applies(dtype, 1, rows, n, k, x, x_row_stride, 1, w, 1, w_row_stride),
+        std::string(what) +
+            " needs x and w starting on 16 bytes, rows of k contiguous values that fill whole "
+            "16-byte vectors (k * element size a multiple of 16, row strides too), a weight row "
+            "stride >= k and n below 2^31: got k " +
+            std::to_string(k) + " of " + std::to_string(elem) + "-byte elements, x row stride " +
+            std::to_string(x_row_stride) + ", w row stride " + std::to_string(w_row_stride));
+    return elem;
+}
+
 } // namespace
 } // namespace ce
 } // namespace mops
@@ -573,5 +656,86 @@ extern "C" MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode) {
                           mode == MOPS_GEMV_NEVER,
                       "unknown GEMV mode " + std::to_string(mode));
         mops::ce::gemv_mode.store(mode);
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t rows,
+                                                      int64_t n, int64_t k, const void *x,
+                                                      int64_t x_row_stride, const void *norm_weight,
+                                                      float eps, const void *w,
+                                                      int64_t w_row_stride, void *out) {
+    return mops::guarded("cuda_rms_norm_linear", [&] {
+        using namespace mops::ce;
+        check_fused("rms_norm_linear", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
+        mops::require(norm_weight != nullptr &&
+                          (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
+                      "rms_norm_linear needs a norm weight starting on 16 bytes");
+        mops::require(eps >= 0.0f, "rms_norm_linear needs eps >= 0, got " + std::to_string(eps));
+        if (n == 0) {
+            return;
+        }
+        cudaStream_t s = bind(stream);
+        int device = 0;
+        MOPS_CUDA_CHECK(cudaGetDevice(&device));
+        if (!gemv_stages_rows(dtype, rows, k)) {
+            // rows too long to stage: the norm as its own kernel, then the plain GEMV
+            const int elem = dtype_bytes(dtype);
+            PoolBuffer normed(s, rows * k * elem);
+            const int32_t status =
+                mops_cuda_rms_norm_gated(stream, dtype, rows, k, k, x, x_row_stride, nullptr, 0,
+                                         norm_weight, eps, 1, normed.get(), k);
+            if (status != MOPS_OK) {
+                throw mops::Error(static_cast<mops_status>(status), mops::last_error());
+            }
+            auto gemv = [&](int split) {
+                run_gemv(s, dtype, split, rows, n, k, normed.get(), k, w, w_row_stride, out);
+            };
+            const GemvKey key{device, dtype, rows, n, k, k, w_row_stride};
+            gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
+            return;
+        }
+        GemvFusion fusion;
+        fusion.norm_weight = norm_weight;
+        fusion.eps = eps;
+        auto gemv = [&](int split) {
+            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
+        };
+        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
+        gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows,
+                                                 int64_t n, int64_t k, const void *x,
+                                                 int64_t x_row_stride, const void *w,
+                                                 int64_t w_row_stride, const void *addend,
+                                                 int64_t addend_row_stride, void *out) {
+    return mops::guarded("cuda_linear_add", [&] {
+        using namespace mops::ce;
+        const int elem =
+            check_fused("linear_add", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
+        mops::require(addend != nullptr && addend_row_stride >= n,
+                      "linear_add needs an addend with a row stride >= n (" + std::to_string(n) +
+                          "), got " + std::to_string(addend_row_stride));
+        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+        const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
+        const uintptr_t addend_end =
+            lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
+        mops::require(out_end <= lo(addend) || addend_end <= lo(out),
+                      "linear_add: out must not overlap the addend");
+        if (n == 0) {
+            return;
+        }
+        cudaStream_t s = bind(stream);
+        GemvFusion fusion;
+        fusion.addend = addend;
+        fusion.addend_row_stride = addend_row_stride;
+        auto gemv = [&](int split) {
+            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
+        };
+        int device = 0;
+        MOPS_CUDA_CHECK(cudaGetDevice(&device));
+        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
+        gemv(choose_fused(s, Fused::kAdd, key, dtype, n, k, gemv));
     });
 }

@@ -671,6 +671,46 @@ MOPS_API int32_t mops_cuda_matmul(void *stream, int32_t dtype, int64_t batch, in
                                   int64_t b_col_stride, void *out, int32_t allow_tf32);
 
 /**
+ * A decoding layer's pre-norm fused with its first projection: the RMSNorm of each of 1 to 4 rows
+ * in the prologue of the GEMV of mops_cuda_matmul,
+ *   out[r, j] = sum_i round(x[r, i] * inv_r * norm_weight[i]) * w[j, i],
+ *   inv_r = 1 / sqrt(mean_i(x[r, i]^2) + eps),
+ * where round() is the rounding to dtype (none for float32) of the separate norm's output
+ * (mops_cuda_rms_norm_gated without gate, one group), so the result is that of the norm followed
+ * by mops_cuda_matmul up to the order of the norm's sum of squares (float32, like the product's
+ * sums). x: [rows, k] with row stride x_row_stride; w: [n, k] with row stride w_row_stride;
+ * norm_weight [k] contiguous; out contiguous [rows, n]; all in dtype (float32, float16 or
+ * bfloat16). x, w and norm_weight must start on 16 bytes and rows hold whole 16-byte vectors
+ * (k, x_row_stride and w_row_stride times the element size multiples of 16, w_row_stride >= k);
+ * otherwise the call is an invalid argument, and the caller runs the norm and the product apart.
+ * Each block of the GEMV stages the normalised rows in shared memory: rows * k * element size
+ * beyond 96 KiB, the norm runs as its own kernel first (into pool memory), then the product.
+ * The warps per output column: those measured for the plain product of this shape when it ran
+ * on the GEMV, else this function's own, timed on the shape's first use as mops_cuda_matmul times
+ * its own (the default split while a graph records, and in the modes ALWAYS and NEVER of
+ * mops_cuda_gemv_mode: the fused forms always run on the GEMV, cuBLASLt cannot fuse them). out
+ * must not overlap the inputs.
+ */
+MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t rows, int64_t n,
+                                           int64_t k, const void *x, int64_t x_row_stride,
+                                           const void *norm_weight, float eps, const void *w,
+                                           int64_t w_row_stride, void *out);
+
+/**
+ * A decoding layer's last projection fused with its residual add: the GEMV of
+ * mops_cuda_rms_norm_linear without the norm, whose epilogue adds the addend,
+ *   out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r, j]),
+ * each round() the rounding to dtype, so the result is that of mops_cuda_matmul followed by the
+ * engine's add, bit for bit, when both run the same warps per column. addend: [rows, n] in dtype
+ * with row stride addend_row_stride (>= n), not overlapping out. The other arguments, their
+ * requirements and the choice of the split are those of mops_cuda_rms_norm_linear.
+ */
+MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows, int64_t n,
+                                      int64_t k, const void *x, int64_t x_row_stride, const void *w,
+                                      int64_t w_row_stride, const void *addend,
+                                      int64_t addend_row_stride, void *out);
+
+/**
  * Fused causal grouped-query attention (flash-style online softmax; the q_len x kv_len scores
  * are never stored):
  *   out[b,h,i,:] = sum_{j <= q_offset + i} softmax_j(scale * q[b,h,i,:] . k[b,g,j,:]) v[b,g,j,:]
@@ -701,7 +741,7 @@ MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void
 
 /* ========================================================= end of engine ops (CUDA library) */
 
-#define MOPS_ABI_VERSION 3
+#define MOPS_ABI_VERSION 4
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@ package io.github.mambadjl.kernel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 
 /**
  * The state-space operations of the Mamba family, the small surface that an engine may implement
@@ -197,6 +199,59 @@ public interface SsmKernels {
      */
     NDArray gatedRmsNorm(
             NDArray x, NDArray z, NDArray weight, float eps, int groupSize, boolean normBeforeGate);
+
+    /**
+     * The linear projection of RMS-normalised inputs, {@code linear(rmsNorm(x), weight, bias)}: the
+     * pre-norm of a residual layer and the first projection of its block in one call, which an
+     * engine may run as one kernel (the norm computed in the prologue of a decoding step's GEMV).
+     *
+     * <p>This default is exactly {@code Linear.linear(gatedRmsNorm(x, null, normWeight, eps, c,
+     * true), weight[, bias])} with {@code c} the last dimension of {@code x}: the normalised input
+     * is stored in {@code x}'s dtype before the product, as the two calls do. It is made of
+     * differentiable NDArray operations where the engine's are.
+     *
+     * @param x the input {@code [..., in]}
+     * @param normWeight the scale of the norm {@code [in]}
+     * @param eps the epsilon added to the mean square
+     * @param weight the projection {@code [out, in]}
+     * @param bias the bias {@code [out]}, or {@code null}
+     * @return {@code [..., out]}
+     */
+    default NDArray rmsNormLinear(
+            NDArray x, NDArray normWeight, float eps, NDArray weight, NDArray bias) {
+        Shape shape = x.getShape();
+        if (shape.dimension() == 0) {
+            throw new IllegalArgumentException("rmsNormLinear: x must have at least one axis");
+        }
+        int channels = Math.toIntExact(shape.get(shape.dimension() - 1));
+        NDArray normed = gatedRmsNorm(x, null, normWeight, eps, channels, true);
+        return bias == null
+                ? Linear.linear(normed, weight).head()
+                : Linear.linear(normed, weight, bias).head();
+    }
+
+    /**
+     * A linear projection added to another array, {@code addend + linear(x, weight, bias)}: the
+     * last projection of a residual layer's block and the residual add in one call, which an engine
+     * may run as one kernel (the add in the epilogue of a decoding step's GEMV).
+     *
+     * <p>This default is exactly {@code addend.add(Linear.linear(x, weight[, bias]))}: the product
+     * is stored in {@code x}'s dtype before the add, as the two calls do. It is made of
+     * differentiable NDArray operations where the engine's are.
+     *
+     * @param x the input {@code [..., in]}
+     * @param weight the projection {@code [out, in]}
+     * @param bias the bias {@code [out]}, or {@code null}
+     * @param addend the array added to the product, {@code [..., out]}
+     * @return {@code addend + linear(x, weight, bias)}, {@code [..., out]}
+     */
+    default NDArray linearAdd(NDArray x, NDArray weight, NDArray bias, NDArray addend) {
+        NDArray product =
+                bias == null
+                        ? Linear.linear(x, weight).head()
+                        : Linear.linear(x, weight, bias).head();
+        return addend.add(product);
+    }
 
     /**
      * Returns the state matrix {@code A = -exp(A_log)} of the Mamba and Mamba-2 mixers.

@@ -66,12 +66,9 @@ public final class BambaDecoderLayer extends SequenceBlock {
             SequenceContext context,
             LayerState state,
             boolean training) {
-        NDArray h =
-                x.add(
-                        mixer.forward(
-                                ps, inputNorm.forward(ps, x, training), context, state, training));
-        return h.add(
-                feedForward.forward(
-                        ps, preFfNorm.forward(ps, h, training), context, null, training));
+        // each half through SequenceBlock.forwardResidual: the norms and the adds fused into the
+        // projections where the engine can
+        NDArray h = mixer.forwardResidual(ps, x, inputNorm, context, state, training);
+        return feedForward.forwardResidual(ps, h, preFfNorm, context, null, training);
     }
 }

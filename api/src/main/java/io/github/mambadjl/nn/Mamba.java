@@ -110,19 +110,53 @@ public final class Mamba extends SequenceBlock {
             SequenceContext context,
             LayerState state,
             boolean training) {
-        SsmLayerState cache = (SsmLayerState) state;
-        long length = x.getShape().get(1);
-        NDArray mask = context.mask();
         NDArray projected = Ops.linear(ps, x, inProjWeight, inProjBias, training);
+        return mix(ps, projected, null, context, state, training);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here {@code in_proj} takes the norm ({@link RmsNorm#forwardLinear}) and {@code out_proj}
+     * adds its product to {@code x} ({@code SsmKernels.linearAdd}); the rest is the body of {@link
+     * #forward}. The mask applies after {@code in_proj}, so the fused form always applies.
+     */
+    @Override
+    public NDArray forwardResidual(
+            ParameterStore ps,
+            NDArray x,
+            RmsNorm norm,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        NDArray projected = Ops.rmsNormLinear(ps, x, norm, inProjWeight, inProjBias, training);
+        return mix(ps, projected, x, context, state, training);
+    }
+
+    /**
+     * The mixer from the output of {@code in_proj} {@code [batch, length, 2 * inner]} on: the
+     * convolution, the scan and {@code out_proj}, whose product is added to {@code residual} when
+     * one is given.
+     */
+    private NDArray mix(
+            ParameterStore ps,
+            NDArray projected,
+            NDArray residual,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        SsmLayerState cache = (SsmLayerState) state;
+        long length = projected.getShape().get(1);
+        NDArray mask = context.mask();
         NDList hiddenAndGate = projected.split(new long[] {innerSize}, 2);
         NDArray hidden = Ops.maskPositions(hiddenAndGate.get(0), mask);
         NDArray gate = hiddenAndGate.get(1);
-        SsmKernels kernels = SsmKernels.of(x);
-        NDArray cw = Ops.value(ps, convWeight, x, training);
-        NDArray cb = Ops.value(ps, convBias, x, training);
-        NDArray a = Ops.stateMatrix(ps, aLog, x, training);
-        NDArray skip = Ops.value(ps, d, x, training);
-        NDArray dtBias = Ops.value(ps, dtProjBias, x, training);
+        SsmKernels kernels = SsmKernels.of(projected);
+        NDArray cw = Ops.value(ps, convWeight, projected, training);
+        NDArray cb = Ops.value(ps, convBias, projected, training);
+        NDArray a = Ops.stateMatrix(ps, aLog, projected, training);
+        NDArray skip = Ops.value(ps, d, projected, training);
+        NDArray dtBias = Ops.value(ps, dtProjBias, projected, training);
         boolean step = cache != null && !cache.isEmpty() && length == 1;
         KernelOutput conv =
                 step
@@ -175,7 +209,9 @@ public final class Mamba extends SequenceBlock {
             }
             y = scan.output().transpose(0, 2, 1);
         }
-        return Ops.linear(ps, y, outProjWeight, outProjBias, training);
+        return residual == null
+                ? Ops.linear(ps, y, outProjWeight, outProjBias, training)
+                : Ops.linearAdd(ps, y, outProjWeight, outProjBias, residual, training);
     }
 
     /**

@@ -107,23 +107,66 @@ public final class Mamba2 extends SequenceBlock {
             SequenceContext context,
             LayerState state,
             boolean training) {
-        SsmLayerState cache = (SsmLayerState) state;
-        long batch = x.getShape().get(0);
-        long length = x.getShape().get(1);
-        NDArray mask = context.mask();
         NDArray projected =
-                Ops.linear(ps, Ops.maskPositions(x, mask), inProjWeight, inProjBias, training);
+                Ops.linear(
+                        ps,
+                        Ops.maskPositions(x, context.mask()),
+                        inProjWeight,
+                        inProjBias,
+                        training);
+        return mix(ps, projected, null, context, state, training);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here {@code in_proj} takes the norm ({@link RmsNorm#forwardLinear}) and {@code out_proj}
+     * adds its product to {@code x} ({@code SsmKernels.linearAdd}); the rest is the body of {@link
+     * #forward}. With a mask, which applies to the normalised input before {@code in_proj}, this is
+     * the default ({@code x + forward(norm(x))}).
+     */
+    @Override
+    public NDArray forwardResidual(
+            ParameterStore ps,
+            NDArray x,
+            RmsNorm norm,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        if (context.mask() != null) {
+            return super.forwardResidual(ps, x, norm, context, state, training);
+        }
+        NDArray projected = Ops.rmsNormLinear(ps, x, norm, inProjWeight, inProjBias, training);
+        return mix(ps, projected, x, context, state, training);
+    }
+
+    /**
+     * The mixer from the output of {@code in_proj} {@code [batch, length, projection]} on: the
+     * convolution, the SSD scan, the gated norm and {@code out_proj}, whose product is added to
+     * {@code residual} when one is given.
+     */
+    private NDArray mix(
+            ParameterStore ps,
+            NDArray projected,
+            NDArray residual,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        SsmLayerState cache = (SsmLayerState) state;
+        long batch = projected.getShape().get(0);
+        long length = projected.getShape().get(1);
+        NDArray mask = context.mask();
         long convDim = innerSize + 2L * nGroups * stateSize;
         NDList zxbcdt = projected.split(new long[] {innerSize, innerSize + convDim}, 2);
         NDArray gate = zxbcdt.get(0);
         NDArray xbc = zxbcdt.get(1);
         NDArray dt = zxbcdt.get(2);
-        SsmKernels kernels = SsmKernels.of(x);
-        NDArray cw = Ops.value(ps, convWeight, x, training);
-        NDArray cb = Ops.value(ps, convBias, x, training);
-        NDArray a = Ops.stateMatrix(ps, aLog, x, training);
-        NDArray skip = Ops.value(ps, d, x, training);
-        NDArray bias = Ops.value(ps, dtBias, x, training);
+        SsmKernels kernels = SsmKernels.of(projected);
+        NDArray cw = Ops.value(ps, convWeight, projected, training);
+        NDArray cb = Ops.value(ps, convBias, projected, training);
+        NDArray a = Ops.stateMatrix(ps, aLog, projected, training);
+        NDArray skip = Ops.value(ps, d, projected, training);
+        NDArray bias = Ops.value(ps, dtBias, projected, training);
         boolean step = cache != null && !cache.isEmpty() && length == 1;
         KernelOutput conv =
                 step
@@ -185,11 +228,13 @@ public final class Mamba2 extends SequenceBlock {
                 kernels.gatedRmsNorm(
                         y,
                         gate,
-                        Ops.value(ps, normWeight, x, training),
+                        Ops.value(ps, normWeight, projected, training),
                         eps,
                         innerSize / nGroups,
                         normBeforeGate);
-        return Ops.linear(ps, normed, outProjWeight, outProjBias, training);
+        return residual == null
+                ? Ops.linear(ps, normed, outProjWeight, outProjBias, training)
+                : Ops.linearAdd(ps, normed, outProjWeight, outProjBias, residual, training);
     }
 
     /** Builds a {@link Mamba2} mixer; defaults are those of mamba_ssm's {@code Mamba2}. */

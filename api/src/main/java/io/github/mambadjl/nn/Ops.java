@@ -35,6 +35,33 @@ final class Ops {
         return b == null ? Linear.linear(x, w).head() : Linear.linear(x, w, b).head();
     }
 
+    /**
+     * Returns {@code linear(norm(x), weight, bias)} through {@link RmsNorm#forwardLinear} (one call
+     * of {@link SsmKernels#rmsNormLinear}).
+     */
+    static NDArray rmsNormLinear(
+            ParameterStore ps,
+            NDArray x,
+            RmsNorm norm,
+            Parameter weight,
+            Parameter bias,
+            boolean training) {
+        return norm.forwardLinear(
+                ps, x, value(ps, weight, x, training), value(ps, bias, x, training), training);
+    }
+
+    /** Returns {@code addend + linear(x, weight, bias)} through {@link SsmKernels#linearAdd}. */
+    static NDArray linearAdd(
+            ParameterStore ps,
+            NDArray x,
+            Parameter weight,
+            Parameter bias,
+            NDArray addend,
+            boolean training) {
+        return SsmKernels.of(x)
+                .linearAdd(x, value(ps, weight, x, training), value(ps, bias, x, training), addend);
+    }
+
     static NDArray maskPositions(NDArray x, NDArray mask) {
         if (mask == null) {
             return x;

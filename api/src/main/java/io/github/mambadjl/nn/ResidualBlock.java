@@ -6,7 +6,9 @@ import io.github.mambadjl.cache.LayerState;
 
 /**
  * The pre-norm residual wrapper of Mamba and Mamba2 layers: {@code x + mixer(norm(x))}, with the
- * children named {@code norm} and {@code mixer} as in the checkpoints.
+ * children named {@code norm} and {@code mixer} as in the checkpoints. It runs through the mixer's
+ * {@link SequenceBlock#forwardResidual}, which fuses the norm and the add into the mixer's
+ * projections where the engine can.
  */
 public final class ResidualBlock extends SequenceBlock {
 
@@ -38,6 +40,6 @@ public final class ResidualBlock extends SequenceBlock {
             SequenceContext context,
             LayerState state,
             boolean training) {
-        return x.add(mixer.forward(ps, norm.forward(ps, x, training), context, state, training));
+        return mixer.forwardResidual(ps, x, norm, context, state, training);
     }
 }

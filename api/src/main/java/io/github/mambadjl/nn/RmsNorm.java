@@ -54,6 +54,28 @@ public final class RmsNorm extends ShapedBlock {
         return SsmKernels.of(x).gatedRmsNorm(x, null, w, eps, (int) size, true);
     }
 
+    /**
+     * Normalises {@code x} and projects it, {@code linear(forward(x), weight, bias)}, in one call
+     * of the engine's kernels ({@link SsmKernels#rmsNormLinear}): the pre-norm of a residual layer
+     * fused with the first projection of its block where the engine can.
+     *
+     * @param parameterStore the parameter store
+     * @param x the input {@code [..., size]}
+     * @param weight the projection {@code [out, size]}
+     * @param bias the bias {@code [out]}, or {@code null}
+     * @param training whether this is a training pass
+     * @return the projection of the normalised input {@code [..., out]}
+     */
+    public NDArray forwardLinear(
+            ParameterStore parameterStore,
+            NDArray x,
+            NDArray weight,
+            NDArray bias,
+            boolean training) {
+        NDArray w = parameterStore.getValue(this.weight, x.getDevice(), training);
+        return SsmKernels.of(x).rmsNormLinear(x, w, eps, weight, bias);
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(

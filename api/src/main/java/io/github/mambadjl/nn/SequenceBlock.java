@@ -35,6 +35,42 @@ public abstract class SequenceBlock extends ShapedBlock {
             boolean training);
 
     /**
+     * Runs the pre-norm residual step around this block, {@code x + forward(norm(x))}, as the
+     * layers of the Mamba family do ({@link ResidualBlock}, {@link BambaDecoderLayer}).
+     *
+     * <p>This default is exactly {@code x.add(forward(ps, norm.forward(ps, x, training), context,
+     * state, training))}. A block may override it to fuse the norm into its first projection
+     * ({@link RmsNorm#forwardLinear}) and the residual add into its last ({@code
+     * SsmKernels.linearAdd}), so that an engine with fused kernels runs two kernels fewer per
+     * layer; an override computes the same function and falls back to this default where its fused
+     * form does not apply.
+     *
+     * @param parameterStore the parameter store
+     * @param x the hidden states {@code [batch, length, hidden]}, input of the norm and addend of
+     *     the residual
+     * @param norm the pre-norm
+     * @param context the masks and offset of the positions
+     * @param state the layer's inference state, or {@code null} to run without cache
+     * @param training whether this is a training pass
+     * @return {@code x + forward(norm(x))}, {@code [batch, length, hidden]}
+     */
+    public NDArray forwardResidual(
+            ParameterStore parameterStore,
+            NDArray x,
+            RmsNorm norm,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        return x.add(
+                forward(
+                        parameterStore,
+                        norm.forward(parameterStore, x, training),
+                        context,
+                        state,
+                        training));
+    }
+
+    /**
      * Returns whether this block keeps keys and values (attention) rather than an SSM state.
      *
      * @return {@code true} for attention

@@ -64,4 +64,27 @@ public final class SwiGluMlp extends SequenceBlock {
         NDArray u = Ops.linear(ps, x, up, upBias, training);
         return Ops.linear(ps, g.mul(u), down, downBias, training);
     }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here {@code gate_proj} and {@code up_proj} each take the norm through {@link
+     * RmsNorm#forwardLinear} (the norm is computed for each, a small cost next to the products) and
+     * {@code down_proj} adds its product to {@code x} ({@code SsmKernels.linearAdd}): on an engine
+     * with fused kernels, a decoding step's MLP runs three GEMVs and its gate, without the norm and
+     * the add kernels. The mask plays no part in this block, so the fused form always applies.
+     */
+    @Override
+    public NDArray forwardResidual(
+            ParameterStore ps,
+            NDArray x,
+            RmsNorm norm,
+            SequenceContext context,
+            LayerState state,
+            boolean training) {
+        NDArray g =
+                ReferenceSsmKernels.silu(Ops.rmsNormLinear(ps, x, norm, gate, gateBias, training));
+        NDArray u = Ops.rmsNormLinear(ps, x, norm, up, upBias, training);
+        return Ops.linearAdd(ps, g.mul(u), down, downBias, x, training);
+    }
 }

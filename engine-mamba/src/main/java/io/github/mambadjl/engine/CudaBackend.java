@@ -259,6 +259,57 @@ final class CudaBackend implements Backend {
                 stream(), type, batch, m, n, k, a, aStrides, b, bStrides, out, allowTf32);
     }
 
+    /**
+     * Runs {@link CudaTensorOps#rmsNormLinear} (the pre-norm in the prologue of the GEMV) on this
+     * device's stream.
+     */
+    void rmsNormLinear(
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out) {
+        CudaTensorOps.rmsNormLinear(
+                stream(), type, rows, n, k, x, xRowStride, normWeight, eps, w, wRowStride, out);
+    }
+
+    /**
+     * Runs {@link CudaTensorOps#linearAdd} (the residual add in the epilogue of the GEMV) on this
+     * device's stream.
+     */
+    void linearAdd(
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out) {
+        CudaTensorOps.linearAdd(
+                stream(),
+                type,
+                rows,
+                n,
+                k,
+                x,
+                xRowStride,
+                w,
+                wRowStride,
+                addend,
+                addendRowStride,
+                out);
+    }
+
     /** {@inheritDoc} */
     @Override
     public void take(

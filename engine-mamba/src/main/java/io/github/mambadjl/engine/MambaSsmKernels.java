@@ -406,6 +406,37 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
     /**
      * {@inheritDoc}
      *
+     * <p>On a GPU, for 1 to 4 rows (a decoding step of up to 4 sequences) in float32, float16 or
+     * bfloat16, a contiguous input on 16 bytes whose rows fill whole 16-byte vectors, a contiguous
+     * weight of the same dtype and no bias: one kernel ({@code mops_cuda_rms_norm_linear}), the
+     * norm in the prologue of the GEMV. Anywhere else, the CPU included, the default composition.
+     */
+    @Override
+    public NDArray rmsNormLinear(
+            NDArray x, NDArray normWeight, float eps, NDArray weight, NDArray bias) {
+        NDArray fused = FusedGemv.rmsNormLinear(x, normWeight, eps, weight, bias);
+        return fused != null
+                ? fused
+                : SsmKernels.super.rmsNormLinear(x, normWeight, eps, weight, bias);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On a GPU, where {@link #rmsNormLinear} fuses and the addend is a contiguous array of the
+     * output's shape and dtype on the same GPU: one kernel ({@code mops_cuda_linear_add}), the add
+     * in the epilogue of the GEMV, bit for bit the product then the add when both run the same
+     * split of the GEMV. Anywhere else, the CPU included, the default composition.
+     */
+    @Override
+    public NDArray linearAdd(NDArray x, NDArray weight, NDArray bias, NDArray addend) {
+        NDArray fused = FusedGemv.linearAdd(x, weight, bias, addend);
+        return fused != null ? fused : SsmKernels.super.linearAdd(x, weight, bias, addend);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>On this engine (no autograd) the result is computed once per {@code A_log} array and kept
      * with it, closed with it, and recomputed only when its memory is written ({@code set}, an
      * in-place operation) or replaced ({@code intern}): a decoding step does not recompute the

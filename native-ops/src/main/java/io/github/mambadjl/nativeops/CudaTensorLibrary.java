@@ -172,6 +172,34 @@ final class CudaTensorLibrary {
             long out,
             int allowTf32);
 
+    static native int mops_cuda_rms_norm_linear(
+            long stream,
+            int dtype,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out);
+
+    static native int mops_cuda_linear_add(
+            long stream,
+            int dtype,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out);
+
     static native int mops_cuda_attention(
             long stream,
             int dtype,

@@ -715,6 +715,111 @@ public final class CudaTensorOps {
     }
 
     /**
+     * A decoding layer's pre-norm fused with its first projection ({@code
+     * mops_cuda_rms_norm_linear}): {@code out[r, j] = sum_i round(x[r, i] * inv_r * g[i]) * w[j,
+     * i]} with {@code inv_r = 1 / sqrt(mean_i(x[r, i]^2) + eps)} and {@code round} the rounding to
+     * the dtype that the separate norm's output gets, on the GEMV of {@link #matmul}, the norm in
+     * its prologue.
+     *
+     * @param stream the stream
+     * @param type float32, float16 or bfloat16, shared by every operand
+     * @param rows the rows of x and out, 1 to 4
+     * @param n the rows of w: the columns of out
+     * @param k the columns of x and w
+     * @param x the address of x {@code [rows, k]}, 16-byte aligned
+     * @param xRowStride the elements from one row of x to the next
+     * @param normWeight the address of the norm's scale {@code [k]}, contiguous, 16-byte aligned
+     * @param eps the epsilon added to the mean square
+     * @param w the address of the weight {@code [n, k]}, 16-byte aligned
+     * @param wRowStride the elements from one row of w to the next ({@code >= k})
+     * @param out the contiguous {@code [rows, n]} output
+     * @throws NativeOpException naming what was wrong, for operands the GEMV cannot read (k and the
+     *     row strides must fill whole 16-byte vectors)
+     */
+    public static void rmsNormLinear(
+            long stream,
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out) {
+        check(
+                CudaTensorLibrary.mops_cuda_rms_norm_linear(
+                        stream,
+                        type.code(),
+                        rows,
+                        n,
+                        k,
+                        x,
+                        xRowStride,
+                        normWeight,
+                        eps,
+                        w,
+                        wRowStride,
+                        out),
+                "cuda_rms_norm_linear",
+                new long[] {rows, n, k});
+    }
+
+    /**
+     * A decoding layer's last projection fused with its residual add ({@code
+     * mops_cuda_linear_add}): {@code out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r,
+     * j])}, each {@code round} the rounding to the dtype, on the GEMV of {@link #matmul}, the add
+     * in its epilogue: bit for bit {@link #matmul} then the engine's add when both run the same
+     * split of the GEMV.
+     *
+     * @param stream the stream
+     * @param type float32, float16 or bfloat16, shared by every operand
+     * @param rows the rows of x, addend and out, 1 to 4
+     * @param n the rows of w: the columns of addend and out
+     * @param k the columns of x and w
+     * @param x the address of x {@code [rows, k]}, 16-byte aligned
+     * @param xRowStride the elements from one row of x to the next
+     * @param w the address of the weight {@code [n, k]}, 16-byte aligned
+     * @param wRowStride the elements from one row of w to the next ({@code >= k})
+     * @param addend the address of the addend {@code [rows, n]}, not overlapping out
+     * @param addendRowStride the elements from one row of the addend to the next ({@code >= n})
+     * @param out the contiguous {@code [rows, n]} output
+     * @throws NativeOpException naming what was wrong, for operands the GEMV cannot read
+     */
+    public static void linearAdd(
+            long stream,
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out) {
+        check(
+                CudaTensorLibrary.mops_cuda_linear_add(
+                        stream,
+                        type.code(),
+                        rows,
+                        n,
+                        k,
+                        x,
+                        xRowStride,
+                        w,
+                        wRowStride,
+                        addend,
+                        addendRowStride,
+                        out),
+                "cuda_linear_add",
+                new long[] {rows, n, k});
+    }
+
+    /**
      * Fused causal grouped-query attention with a KV cache (see {@code mops_cuda_attention}).
      *
      * @param stream the stream

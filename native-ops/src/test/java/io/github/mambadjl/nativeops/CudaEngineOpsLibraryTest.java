@@ -38,6 +38,8 @@ class CudaEngineOpsLibraryTest {
         "mops_cuda_sample_tokens",
         "mops_cuda_gemm_load",
         "mops_cuda_matmul",
+        "mops_cuda_rms_norm_linear",
+        "mops_cuda_linear_add",
         "mops_cuda_attention"
     };
 
@@ -51,6 +53,53 @@ class CudaEngineOpsLibraryTest {
         for (String name : ENGINE_OPS) {
             assertNotNull(lib.getFunction(name), name);
         }
+    }
+
+    /**
+     * The fused GEMVs check their operands before any CUDA call, so their refusals show on a
+     * machine without a GPU too (the addresses are never read).
+     */
+    @Test
+    void fusedGemvsSayWhatTheyCannotRead() {
+        long x = 1024;
+        long w = 4096;
+        long out = 1 << 20;
+        long addend = 1 << 21;
+        long norm = 1 << 22;
+        TensorDType bf16 = TensorDType.BFLOAT16;
+        refused(
+                "1 to 4 rows",
+                () -> CudaTensorOps.linearAdd(0, bf16, 5, 24, 64, x, 64, w, 64, addend, 24, out));
+        refused(
+                "16 bytes",
+                () -> CudaTensorOps.linearAdd(0, bf16, 2, 24, 65, x, 65, w, 65, addend, 24, out));
+        refused(
+                "16 bytes",
+                () ->
+                        CudaTensorOps.rmsNormLinear(
+                                0, bf16, 1, 24, 64, x + 2, 64, norm, 1e-5f, w, 64, out));
+        refused(
+                "row stride >= n",
+                () -> CudaTensorOps.linearAdd(0, bf16, 2, 24, 64, x, 64, w, 64, addend, 23, out));
+        refused(
+                "must not overlap",
+                () -> CudaTensorOps.linearAdd(0, bf16, 2, 24, 64, x, 64, w, 64, out + 8, 24, out));
+        refused(
+                "norm weight starting on 16 bytes",
+                () ->
+                        CudaTensorOps.rmsNormLinear(
+                                0, bf16, 1, 24, 64, x, 64, norm + 8, 1e-5f, w, 64, out));
+        refused(
+                "eps >= 0",
+                () ->
+                        CudaTensorOps.rmsNormLinear(
+                                0, bf16, 1, 24, 64, x, 64, norm, -1f, w, 64, out));
+    }
+
+    private static void refused(String reason, Runnable call) {
+        NativeOpException e = assertThrows(NativeOpException.class, call::run);
+        assertEquals(Status.INVALID_ARGUMENT, e.getStatus(), e.getMessage());
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
     }
 
     @Test
