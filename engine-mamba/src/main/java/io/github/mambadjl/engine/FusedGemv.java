@@ -145,7 +145,7 @@ final class FusedGemv {
                 return null;
             }
             long n = ws.get(0);
-            long[] out = xs.getShape();
+            long[] out = xs.getShape().clone();
             out[out.length - 1] = n;
             return new Product(gpu, mx, mw, rows, n, k, new Shape(out));
         }
