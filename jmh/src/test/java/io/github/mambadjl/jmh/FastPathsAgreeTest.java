@@ -99,8 +99,64 @@ class FastPathsAgreeTest {
                         what + ": the bfloat16 logits differ by " + diff + " > " + tolerance);
                 assertTrue(diff > 0, what + ": the bfloat16 model really rounds");
             }
-            compareGreedy(what, lm16, m16, lm32, m32, prompt, tolerance);
+            GenerationResult reference =
+                    compareGreedy(what, lm16, m16, lm32, m32, prompt, tolerance);
+            compareSteps(what, lm16, m16, prompt, reference, tolerance);
         }
+    }
+
+    /**
+     * Teacher-forced decoding: the bfloat16 model reads the prompt and then, one token per step,
+     * the float32 model's greedy tokens, so both sides see the same inputs however near their ties
+     * are; the logits of every step (the one-token paths: fused GEMVs, one-step kernels) must agree
+     * with the float32 scores of that step within the tolerance.
+     */
+    private static void compareSteps(
+            String what,
+            CausalLM lm16,
+            NDManager m16,
+            long[] prompt,
+            GenerationResult reference,
+            double tolerance) {
+        ParameterStore ps = new ParameterStore(m16, false);
+        double worst = 0;
+        try (NDManager seq = m16.newSubManager();
+                InferenceCache cache = lm16.newCache(seq, 1)) {
+            lm16.forward(
+                    ps,
+                    seq.create(prompt, new Shape(1, prompt.length)),
+                    null,
+                    cache,
+                    false,
+                    false,
+                    1);
+            for (int step = 1; step < STEPS; step++) {
+                try (NDManager scope = seq.newSubManager()) {
+                    long token = reference.newTokens()[0][step - 1];
+                    NDArray ids = scope.create(new long[] {token}, new Shape(1, 1));
+                    NDArray logits = lm16.forward(ps, ids, null, cache, false, false, 1).logits();
+                    float[] fast = logits.toType(DataType.FLOAT32, false).toFloatArray();
+                    float[] expected = reference.scores().get(step)[0];
+                    double diff = 0;
+                    for (int i = 0; i < expected.length; i++) {
+                        diff = Math.max(diff, Math.abs(fast[i] - expected[i]));
+                    }
+                    assertTrue(
+                            diff <= tolerance,
+                            what
+                                    + ": step "
+                                    + step
+                                    + " logits differ by "
+                                    + diff
+                                    + " > "
+                                    + tolerance);
+                    worst = Math.max(worst, diff);
+                }
+            }
+        }
+        System.out.printf(
+                "%s: %d teacher-forced steps, logits differ by at most %.4g (tolerance %.4g)%n",
+                what, STEPS - 1, worst, tolerance);
     }
 
     /**
@@ -126,7 +182,7 @@ class FastPathsAgreeTest {
         }
     }
 
-    private static void compareGreedy(
+    private static GenerationResult compareGreedy(
             String what,
             CausalLM lm16,
             NDManager m16,
@@ -168,6 +224,7 @@ class FastPathsAgreeTest {
         System.out.printf(
                 "%s: greedy tokens identical over the %d steps with a clear margin%n",
                 what, compared);
+        return reference;
     }
 
     private static float[] topTwo(float[] row) {
