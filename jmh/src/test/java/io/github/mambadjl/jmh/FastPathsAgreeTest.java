@@ -28,10 +28,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * a second copy of it the same values widened to float32. Both read one random prompt, the bfloat16
  * model in two pieces (the states handed over by the cache), and the logits of the last positions
  * are compared; then both continue greedily, the bfloat16 model through the recorded decoding step
- * where the device records, the float32 model with its scores kept (the reference margins). On the
- * GPU the bfloat16 side is what the benchmark times: the GEMV and cuBLASLt products, the chunked
- * scan and the tensor-core SSD of the prefill, the one-step kernels and the recorded step; the
- * float32 side is the path that {@code RealShapesTest} checks against transformers.
+ * where the device records, the float32 model with its scores kept (the reference margins); last,
+ * the bfloat16 model reads the float32 model's tokens one step at a time and the logits of every
+ * step are compared (teacher forcing: the same inputs on both sides). On the GPU the bfloat16 side
+ * is what the benchmark times: the GEMV and cuBLASLt products, the chunked scan and the tensor-core
+ * SSD of the prefill, the one-step kernels and the recorded step; the float32 side is the path that
+ * {@code RealShapesTest} checks against transformers.
  *
  * <p>Tolerance: the same weights on both sides, so the difference is the rounding of activations to
  * bfloat16 between operations (relative 2^-9 each) and the 16-bit inputs of the tensor-core
@@ -40,7 +42,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * a real error (a wrong decay, a lost state between the pieces, a skipped norm) moves logits by
  * their whole range. Greedy tokens must be identical up to the first step whose float32 top-2
  * margin is within twice that tolerance (either logit may move by it); random weights give
- * near-ties, so the number of steps compared is printed, not required.
+ * near-ties, so the number of steps compared is printed, not required. The teacher-forced steps'
+ * logits are held to the same tolerance at every step.
  *
  * <p>Here on the CPU the toy-sized variants of the four shapes run; {@link FastPathsAgreeGpuTest}
  * runs the real shapes on the GPU.
