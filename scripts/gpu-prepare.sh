@@ -56,6 +56,10 @@ if [[ -n "${MAMBADJL_GPU_ARCH:-}" ]]; then
 fi
 # The native libraries travel without their symbol tables (the tree that travels is at most 64 MiB).
 strip --strip-unneeded "$out"/classes/native-ops/classes/linux-x86-64/*.so 2>/dev/null || true
+# The CUDA library (11 MB for one architecture) travels gzipped (2.5 MB); gpu-run.sh and
+# gpu-bench.sh unpack it before they start Java.
+cuda_lib="$out"/classes/native-ops/classes/linux-x86-64/libmambaops_cuda.so
+[[ -f "$cuda_lib" ]] && gzip -f "$cuda_lib"
 # The console launcher carries its own JUnit; the benchmarks run from the class path (jmh's
 # classes hold the generated BenchmarkList), which keeps the carried tree under 64 MiB.
 rm -f "$out"/lib/junit-jupiter*.jar "$out"/lib/junit-platform-commons*.jar \

@@ -11,6 +11,10 @@ OUT=${OUT:-/tmp/out}
 GPU_DIR=${MAMBADJL_GPU_DIR:-.gpu}
 mkdir -p "$OUT" /tmp/rt
 tar xzf "$GPU_DIR"/jre.tgz -C /tmp/rt
+lib="$GPU_DIR"/classes/native-ops/classes/linux-x86-64/libmambaops_cuda.so
+if [[ -f "$lib.gz" ]]; then
+  gunzip -f "$lib.gz"
+fi
 JAVA=/tmp/rt/jre/bin/java
 export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
