@@ -78,13 +78,7 @@ class ForwardResidualTest {
     @ParameterizedTest(name = "batch {0}, length {1}, mask {2}")
     @CsvSource({"1, 1, false", "2, 1, false", "2, 7, false", "2, 7, true"})
     void mamba2IsTheDefault(int batch, int length, boolean masked) {
-        Mamba2 block =
-                Mamba2.builder()
-                        .setHiddenSize(HIDDEN)
-                        .setHeads(4, 16)
-                        .optStateSize(8)
-                        .optChunkSize(4)
-                        .build();
+        Mamba2 block = mamba2();
         assertSameAsDefault(block, batch, length, masked);
     }
 
@@ -125,13 +119,7 @@ class ForwardResidualTest {
 
     @Test
     void gradientsFlowThroughTheFusedForm() {
-        Mamba2 block =
-                Mamba2.builder()
-                        .setHiddenSize(HIDDEN)
-                        .setHeads(4, 16)
-                        .optStateSize(8)
-                        .optChunkSize(4)
-                        .build();
+        Mamba2 block = mamba2();
         RmsNorm norm = RmsNorm.builder().setSize(HIDDEN).build();
         Shape shape = new Shape(2, 5, HIDDEN);
         block.initialize(manager, DataType.FLOAT32, shape);
@@ -212,5 +200,15 @@ class ForwardResidualTest {
             m = Math.max(m, Math.abs(v));
         }
         return m;
+    }
+
+    /** A small Mamba2 mixer of {@link #HIDDEN} channels: 4 heads of 16, state 8, chunks of 4. */
+    private static Mamba2 mamba2() {
+        return Mamba2.builder()
+                .setHiddenSize(HIDDEN)
+                .setHeads(4, 16)
+                .optStateSize(8)
+                .optChunkSize(4)
+                .build();
     }
 }

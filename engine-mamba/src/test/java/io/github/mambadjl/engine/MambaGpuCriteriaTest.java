@@ -66,11 +66,6 @@ class MambaGpuCriteriaTest {
      */
     @Test
     void bfloat16GreedyTokensMatchWhereTheMarginAllowsOnTheGpu() throws Exception {
-        int compared = 0;
-        for (String model :
-                new String[] {"mamba-tiny", "mamba2-tiny", "mamba2-mistral-tiny", "bamba-tiny"}) {
-            compared += MambaModelLoadTest.compareGreedyBf16(model, Device.gpu());
-        }
-        assertTrue(compared >= 3, "only " + compared + " steps had a clear margin");
+        MambaModelLoadTest.checkGreedyBf16(Device.gpu());
     }
 }
