@@ -320,6 +320,21 @@ struct GemvFusion {
     float eps = 0.0f;
     const void *addend = nullptr;
     int64_t addend_row_stride = 0;
+    /**
+     * With conv_state: one step of the causal convolution applied to the outputs [conv_start,
+     * conv_start + conv_channels) of every row, as mops_cuda_causal_conv1d_update computes it
+     * (conv_step.cuh) from the output rounded to the dtype; out holds the convolution's outputs
+     * there, and conv_state [m, conv_channels, conv_width - 1] (float32) takes the outputs in.
+     * conv_weight [conv_channels, conv_width] and conv_bias [conv_channels] (or null) are
+     * contiguous in the GEMV's dtype.
+     */
+    int64_t conv_start = 0;
+    int64_t conv_channels = 0;
+    const void *conv_weight = nullptr;
+    int conv_width = 0;
+    const void *conv_bias = nullptr;
+    float *conv_state = nullptr;
+    bool conv_silu = false;
 };
 
 /**

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <utility>
 
+#include "conv_step.cuh"
 #include "engine_common.cuh"
 #include "mambaops.h"
 #include "pdl.cuh"
@@ -659,49 +660,107 @@ extern "C" MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode) {
     });
 }
 
+namespace mops {
+namespace ce {
+namespace {
+
+/**
+ * The body of mops_cuda_rms_norm_linear and mops_cuda_rms_norm_linear_conv: `step` holds the
+ * convolution step of the epilogue (its conv_* fields; conv_state null: none). The split is chosen
+ * on a GEMV without the step (a timed run would step the state each time), which is the plain
+ * fused GEMV's choice for the shape; the step then runs once, in the last launch.
+ */
+void rms_norm_linear(const char *what, void *stream, int32_t dtype, int64_t rows, int64_t n,
+                     int64_t k, const void *x, int64_t x_row_stride, const void *norm_weight,
+                     float eps, const void *w, int64_t w_row_stride, void *out,
+                     const GemvFusion &step) {
+    check_fused(what, dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
+    require(norm_weight != nullptr && (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
+            std::string(what) + " needs a norm weight starting on 16 bytes");
+    require(eps >= 0.0f, std::string(what) + " needs eps >= 0, got " + std::to_string(eps));
+    if (n == 0) {
+        return;
+    }
+    cudaStream_t s = bind(stream);
+    int device = 0;
+    MOPS_CUDA_CHECK(cudaGetDevice(&device));
+    const bool staged = gemv_stages_rows(dtype, rows, k);
+    std::unique_ptr<PoolBuffer> normed;
+    if (!staged) {
+        // rows too long to stage: the norm as its own kernel, then the plain GEMV
+        normed = std::make_unique<PoolBuffer>(s, rows * k * dtype_bytes(dtype));
+        const int32_t status =
+            mops_cuda_rms_norm_gated(stream, dtype, rows, k, k, x, x_row_stride, nullptr, 0,
+                                     norm_weight, eps, 1, normed->get(), k);
+        if (status != MOPS_OK) {
+            throw mops::Error(static_cast<mops_status>(status), mops::last_error());
+        }
+    }
+    const void *a = staged ? x : normed->get();
+    const int64_t lda = staged ? x_row_stride : k;
+    GemvFusion fusion;
+    if (staged) {
+        fusion.norm_weight = norm_weight;
+        fusion.eps = eps;
+    }
+    auto gemv = [&](int split) {
+        run_gemv(s, dtype, split, rows, n, k, a, lda, w, w_row_stride, out, fusion);
+    };
+    const GemvKey key{device, dtype, rows, n, k, lda, w_row_stride};
+    const int split = choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv);
+    fusion.conv_start = step.conv_start;
+    fusion.conv_channels = step.conv_channels;
+    fusion.conv_weight = step.conv_weight;
+    fusion.conv_width = step.conv_width;
+    fusion.conv_bias = step.conv_bias;
+    fusion.conv_state = step.conv_state;
+    fusion.conv_silu = step.conv_silu;
+    gemv(split);
+}
+
+} // namespace
+} // namespace ce
+} // namespace mops
+
 extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t rows,
                                                       int64_t n, int64_t k, const void *x,
                                                       int64_t x_row_stride, const void *norm_weight,
                                                       float eps, const void *w,
                                                       int64_t w_row_stride, void *out) {
     return mops::guarded("cuda_rms_norm_linear", [&] {
-        using namespace mops::ce;
-        check_fused("rms_norm_linear", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
-        mops::require(norm_weight != nullptr &&
-                          (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
-                      "rms_norm_linear needs a norm weight starting on 16 bytes");
-        mops::require(eps >= 0.0f, "rms_norm_linear needs eps >= 0, got " + std::to_string(eps));
-        if (n == 0) {
-            return;
-        }
-        cudaStream_t s = bind(stream);
-        int device = 0;
-        MOPS_CUDA_CHECK(cudaGetDevice(&device));
-        if (!gemv_stages_rows(dtype, rows, k)) {
-            // rows too long to stage: the norm as its own kernel, then the plain GEMV
-            const int elem = dtype_bytes(dtype);
-            PoolBuffer normed(s, rows * k * elem);
-            const int32_t status =
-                mops_cuda_rms_norm_gated(stream, dtype, rows, k, k, x, x_row_stride, nullptr, 0,
-                                         norm_weight, eps, 1, normed.get(), k);
-            if (status != MOPS_OK) {
-                throw mops::Error(static_cast<mops_status>(status), mops::last_error());
-            }
-            auto gemv = [&](int split) {
-                run_gemv(s, dtype, split, rows, n, k, normed.get(), k, w, w_row_stride, out);
-            };
-            const GemvKey key{device, dtype, rows, n, k, k, w_row_stride};
-            gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
-            return;
-        }
-        GemvFusion fusion;
-        fusion.norm_weight = norm_weight;
-        fusion.eps = eps;
-        auto gemv = [&](int split) {
-            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
-        };
-        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
-        gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
+        mops::ce::rms_norm_linear("rms_norm_linear", stream, dtype, rows, n, k, x, x_row_stride,
+                                  norm_weight, eps, w, w_row_stride, out, mops::ce::GemvFusion{});
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear_conv(
+    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
+    int64_t x_row_stride, const void *norm_weight, float eps, const void *w, int64_t w_row_stride,
+    void *out, int64_t conv_start, int64_t conv_channels, const void *conv_weight,
+    int32_t conv_width, const void *conv_bias, float *conv_state, int32_t silu) {
+    return mops::guarded("cuda_rms_norm_linear_conv", [&] {
+        mops::require(conv_start >= 0 && conv_channels >= 1 && conv_start + conv_channels <= n,
+                      "rms_norm_linear_conv: the convolved outputs [" +
+                          std::to_string(conv_start) + ", " +
+                          std::to_string(conv_start + conv_channels) +
+                          ") must be a non-empty range within the " + std::to_string(n) +
+                          " outputs");
+        mops::require(conv_width >= 2 && conv_width <= mops::kConvMaxHist + 1,
+                      "rms_norm_linear_conv: the filter width must be 2 to " +
+                          std::to_string(mops::kConvMaxHist + 1) + ", got " +
+                          std::to_string(conv_width));
+        mops::require(conv_weight != nullptr && conv_state != nullptr,
+                      "rms_norm_linear_conv: conv_weight or conv_state is NULL");
+        mops::ce::GemvFusion step;
+        step.conv_start = conv_start;
+        step.conv_channels = conv_channels;
+        step.conv_weight = conv_weight;
+        step.conv_width = conv_width;
+        step.conv_bias = conv_bias;
+        step.conv_state = conv_state;
+        step.conv_silu = silu != 0;
+        mops::ce::rms_norm_linear("rms_norm_linear_conv", stream, dtype, rows, n, k, x,
+                                  x_row_stride, norm_weight, eps, w, w_row_stride, out, step);
     });
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "conv_step.cuh"
 #include "dtype.hpp"
 #include "engine_common.cuh"
 #include "pdl.cuh"
@@ -33,6 +34,21 @@ constexpr int64_t kMaxStagedBytes = 96 * 1024;
 __device__ __forceinline__ void prefetch_l2(const void *p) {
     asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
+
+__device__ __forceinline__ void prefetch_l1(const void *p) {
+    asm volatile("prefetch.global.L1 [%0];" ::"l"(p));
+}
+
+/** The convolution step of a GEMV's epilogue (GemvFusion's conv_* fields; state null: none). */
+template <typename T> struct GemvConv {
+    int64_t start;
+    int64_t channels;
+    const T *weight;
+    int width;
+    const T *bias;
+    float *state;
+    bool act;
+};
 
 __device__ __forceinline__ float as_float(float v) {
     return v;
@@ -91,11 +107,18 @@ template <> __device__ __forceinline__ bf16 round_to<bf16>(float v) {
  * branch on a kernel argument, taken or not by the whole grid, once per output column and row
  * (not in the loop over the weights): it leaves the plain GEMV's loop as it was, and costs no
  * template instantiations.
+ *
+ * conv (mops_cuda_rms_norm_linear_conv; conv.state null otherwise): the outputs of the columns
+ * [conv.start, conv.start + conv.channels) go through one step of the causal convolution
+ * (conv_step, the arithmetic of the separate update kernel, from the output rounded to T) and
+ * their rows of the convolution's state take them in. The lanes that will store a column ask for
+ * its filters and state rows in L1 before the loop over its weights, so that the epilogue does
+ * not wait for them after the reduction. A branch on a kernel argument, as the addend's.
  */
 template <typename T, int M, int SPLIT, bool NORM>
 __global__ void __launch_bounds__(kGemvThreads)
     gemv_kernel(int64_t n, int64_t k, const T *a, int64_t lda, const T *w, int64_t ldw, const T *g,
-                float eps, const T *addend, int64_t ldd, T *out) {
+                float eps, const T *addend, int64_t ldd, const GemvConv<T> conv, T *out) {
     constexpr int kVec = 16 / sizeof(T);
     constexpr int kCols = kGemvWarps / SPLIT;
     __shared__ float partial[kGemvWarps][M];
@@ -195,10 +218,24 @@ __global__ void __launch_bounds__(kGemvThreads)
         if (addend != nullptr) {
             y = from_float<T>(as_float(y) + as_float(addend[r * ldd + j]));
         }
+        const int64_t c = j - conv.start;
+        if (conv.state != nullptr && c >= 0 && c < conv.channels) {
+            const int hist = conv.width - 1;
+            y = from_float<T>(conv_step(as_float(y), conv.weight + c * conv.width, conv.width,
+                                        conv.bias ? conv.bias + c : nullptr,
+                                        conv.state + (r * conv.channels + c) * hist, conv.act));
+        }
         out[r * n + j] = y;
     };
     for (int64_t group = blockIdx.x; group < groups; group += gridDim.x) {
         const int64_t j = group * kCols + warp / SPLIT;
+        if (conv.state != nullptr && slice == 0 && lane < M && j < n) {
+            const int64_t c = j - conv.start;
+            if (c >= 0 && c < conv.channels) {
+                prefetch_l1(conv.weight + c * conv.width);
+                prefetch_l1(conv.state + (lane * conv.channels + c) * (conv.width - 1));
+            }
+        }
         float acc[M];
 #pragma unroll
         for (int r = 0; r < M; ++r) {
@@ -336,6 +373,10 @@ void launch_gemv(cudaStream_t s, const GemvCall &c) {
         static_cast<size_t>(shared_bytes), s, c.n, c.k, static_cast<const T *>(c.a), c.lda,
         static_cast<const T *>(c.w), c.ldw, static_cast<const T *>(c.fusion.norm_weight),
         c.fusion.eps, static_cast<const T *>(c.fusion.addend), c.fusion.addend_row_stride,
+        GemvConv<T>{c.fusion.conv_start, c.fusion.conv_channels,
+                    static_cast<const T *>(c.fusion.conv_weight), c.fusion.conv_width,
+                    static_cast<const T *>(c.fusion.conv_bias), c.fusion.conv_state,
+                    c.fusion.conv_silu},
         static_cast<T *>(c.out));
 }
 

@@ -697,6 +697,24 @@ MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t 
                                            int64_t w_row_stride, void *out);
 
 /**
+ * A decoding step's first projection with the causal convolution's step in its epilogue:
+ * mops_cuda_rms_norm_linear, whose outputs [conv_start, conv_start + conv_channels) of every row
+ * then go through mops_cuda_causal_conv1d_update, computed from the output rounded to dtype as
+ * that kernel computes it (bit for bit the two calls, when the product runs the same warps per
+ * column): out[r, conv_start + c] holds the convolution's output of channel c (SiLU where silu
+ * is non-zero) and conv_state [rows, conv_channels, conv_width - 1] (float32, contiguous) takes
+ * the projection's output in, the oldest input dropped. conv_weight [conv_channels, conv_width]
+ * (conv_width 2 to 4) and conv_bias [conv_channels] (or NULL) are contiguous in dtype. The other
+ * arguments, their requirements and the choice of the split are those of
+ * mops_cuda_rms_norm_linear (the split is timed without the convolution, which runs once).
+ */
+MOPS_API int32_t mops_cuda_rms_norm_linear_conv(
+    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
+    int64_t x_row_stride, const void *norm_weight, float eps, const void *w, int64_t w_row_stride,
+    void *out, int64_t conv_start, int64_t conv_channels, const void *conv_weight,
+    int32_t conv_width, const void *conv_bias, float *conv_state, int32_t silu);
+
+/**
  * A decoding layer's last projection fused with its residual add: the GEMV of
  * mops_cuda_rms_norm_linear without the norm, whose epilogue adds the addend,
  *   out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r, j]),
@@ -736,12 +754,12 @@ MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch,
  */
 MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void *logits,
                                          int64_t rows, int64_t vocab, int64_t row_stride,
-                                         float temperature, int64_t top_k, float top_p,
-                                         float min_p, const int64_t *draws, int64_t *tokens);
+                                         float temperature, int64_t top_k, float top_p, float min_p,
+                                         const int64_t *draws, int64_t *tokens);
 
 /* ========================================================= end of engine ops (CUDA library) */
 
-#define MOPS_ABI_VERSION 4
+#define MOPS_ABI_VERSION 5
 
 #ifdef __cplusplus
 }

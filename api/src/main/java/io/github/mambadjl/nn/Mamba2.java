@@ -114,7 +114,7 @@ public final class Mamba2 extends SequenceBlock {
                         inProjWeight,
                         inProjBias,
                         training);
-        return mix(ps, projected, null, context, state, training);
+        return mix(ps, projected, null, null, context, state, training);
     }
 
     /**
@@ -136,18 +136,43 @@ public final class Mamba2 extends SequenceBlock {
         if (context.mask() != null) {
             return super.forwardResidual(ps, x, norm, context, state, training);
         }
+        if (Ops.isUnmaskedStep(x, context, state)) {
+            KernelOutput projected =
+                    norm.forwardLinearConvUpdate(
+                            ps,
+                            x.squeeze(1),
+                            Ops.value(ps, inProjWeight, x, training),
+                            Ops.value(ps, inProjBias, x, training),
+                            innerSize,
+                            Ops.value(ps, convWeight, x, training),
+                            Ops.value(ps, convBias, x, training),
+                            ((SsmLayerState) state).conv(),
+                            true,
+                            training);
+            return mix(
+                    ps,
+                    projected.output().expandDims(1),
+                    projected.state(),
+                    x,
+                    context,
+                    state,
+                    training);
+        }
         NDArray projected = Ops.rmsNormLinear(ps, x, norm, inProjWeight, inProjBias, training);
-        return mix(ps, projected, x, context, state, training);
+        return mix(ps, projected, null, x, context, state, training);
     }
 
     /**
      * The mixer from the output of {@code in_proj} {@code [batch, length, projection]} on: the
      * convolution, the SSD scan, the gated norm and {@code out_proj}, whose product is added to
-     * {@code residual} when one is given.
+     * {@code residual} when one is given. With {@code convolvedState}, a decoding step's {@code
+     * projected} holds the convolution's output in place of its input and {@code convolvedState} is
+     * the shifted state.
      */
     private NDArray mix(
             ParameterStore ps,
             NDArray projected,
+            NDArray convolvedState,
             NDArray residual,
             SequenceContext context,
             LayerState state,
@@ -170,7 +195,10 @@ public final class Mamba2 extends SequenceBlock {
         boolean step = cache != null && !cache.isEmpty() && length == 1;
         KernelOutput conv =
                 step
-                        ? kernels.causalConv1dUpdate(xbc.squeeze(1), cw, cb, cache.conv(), true)
+                        ? convolvedState != null
+                                ? new KernelOutput(xbc.squeeze(1), convolvedState)
+                                : kernels.causalConv1dUpdate(
+                                        xbc.squeeze(1), cw, cb, cache.conv(), true)
                         : kernels.causalConv1d(
                                 xbc.transpose(0, 2, 1),
                                 cw,

@@ -2,6 +2,7 @@ package io.github.mambadjl.engine;
 
 import ai.djl.Device;
 import com.sun.jna.Pointer;
+import io.github.mambadjl.nativeops.ConvStep;
 import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
@@ -277,6 +278,39 @@ final class CudaBackend implements Backend {
             long out) {
         CudaTensorOps.rmsNormLinear(
                 stream(), type, rows, n, k, x, xRowStride, normWeight, eps, w, wRowStride, out);
+    }
+
+    /**
+     * Runs {@link CudaTensorOps#rmsNormLinearConv} (the pre-norm in the prologue of the GEMV, a
+     * convolution step in its epilogue) on this device's stream.
+     */
+    void rmsNormLinearConv(
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out,
+            ConvStep step) {
+        CudaTensorOps.rmsNormLinearConv(
+                stream(),
+                type,
+                rows,
+                n,
+                k,
+                x,
+                xRowStride,
+                normWeight,
+                eps,
+                w,
+                wRowStride,
+                out,
+                step);
     }
 
     /**

@@ -423,6 +423,53 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
     /**
      * {@inheritDoc}
      *
+     * <p>On a GPU, where {@link #rmsNormLinear} fuses and the filters and state are this GPU's
+     * arrays of the expected shapes: one kernel ({@code mops_cuda_rms_norm_linear_conv}), the
+     * convolution step in the epilogue of the GEMV, bit for bit the two calls when both run the
+     * same split of the GEMV. Anywhere else, the CPU included, the default composition.
+     */
+    @Override
+    public KernelOutput rmsNormLinearConvUpdate(
+            NDArray x,
+            NDArray normWeight,
+            float eps,
+            NDArray weight,
+            NDArray bias,
+            long convStart,
+            NDArray convWeight,
+            NDArray convBias,
+            NDArray convState,
+            boolean silu) {
+        KernelOutput fused =
+                FusedGemv.rmsNormLinearConvUpdate(
+                        x,
+                        normWeight,
+                        eps,
+                        weight,
+                        bias,
+                        convStart,
+                        convWeight,
+                        convBias,
+                        convState,
+                        silu);
+        return fused != null
+                ? fused
+                : SsmKernels.super.rmsNormLinearConvUpdate(
+                        x,
+                        normWeight,
+                        eps,
+                        weight,
+                        bias,
+                        convStart,
+                        convWeight,
+                        convBias,
+                        convState,
+                        silu);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>On a GPU, where {@link #rmsNormLinear} fuses and the addend is a contiguous array of the
      * output's shape and dtype on the same GPU: one kernel ({@code mops_cuda_linear_add}), the add
      * in the epilogue of the GEMV, bit for bit the product then the add when both run the same

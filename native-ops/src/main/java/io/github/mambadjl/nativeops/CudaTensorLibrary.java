@@ -186,6 +186,27 @@ final class CudaTensorLibrary {
             long wRowStride,
             long out);
 
+    static native int mops_cuda_rms_norm_linear_conv(
+            long stream,
+            int dtype,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out,
+            long convStart,
+            long convChannels,
+            long convWeight,
+            int convWidth,
+            long convBias,
+            long convState,
+            int silu);
+
     static native int mops_cuda_linear_add(
             long stream,
             int dtype,

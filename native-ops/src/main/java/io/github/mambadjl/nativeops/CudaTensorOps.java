@@ -768,6 +768,68 @@ public final class CudaTensorOps {
     }
 
     /**
+     * {@link #rmsNormLinear} with one step of the causal convolution in its epilogue ({@code
+     * mops_cuda_rms_norm_linear_conv}): the outputs {@code [step.start(), step.start() +
+     * step.channels())} of every row go through {@link CudaKernels#causalConv1dUpdate}'s
+     * arithmetic, from the output rounded to the dtype, and the convolution's state takes them in;
+     * bit for bit the two calls when the product runs the same split of the GEMV.
+     *
+     * @param stream the stream
+     * @param type float32, float16 or bfloat16, shared by every operand but the state
+     * @param rows the rows of x and out, 1 to 4
+     * @param n the rows of w: the columns of out
+     * @param k the columns of x and w
+     * @param x the address of x {@code [rows, k]}, 16-byte aligned
+     * @param xRowStride the elements from one row of x to the next
+     * @param normWeight the address of the norm's scale {@code [k]}, contiguous, 16-byte aligned
+     * @param eps the epsilon added to the mean square
+     * @param w the address of the weight {@code [n, k]}, 16-byte aligned
+     * @param wRowStride the elements from one row of w to the next ({@code >= k})
+     * @param out the contiguous {@code [rows, n]} output
+     * @param step the convolution applied to a range of the outputs
+     * @throws NativeOpException naming what was wrong, for operands the GEMV cannot read or a range
+     *     or filter width the convolution does not take
+     */
+    public static void rmsNormLinearConv(
+            long stream,
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long normWeight,
+            float eps,
+            long w,
+            long wRowStride,
+            long out,
+            ConvStep step) {
+        check(
+                CudaTensorLibrary.mops_cuda_rms_norm_linear_conv(
+                        stream,
+                        type.code(),
+                        rows,
+                        n,
+                        k,
+                        x,
+                        xRowStride,
+                        normWeight,
+                        eps,
+                        w,
+                        wRowStride,
+                        out,
+                        step.start(),
+                        step.channels(),
+                        step.weight(),
+                        step.width(),
+                        step.bias(),
+                        step.state(),
+                        step.silu() ? 1 : 0),
+                "cuda_rms_norm_linear_conv",
+                new long[] {rows, n, k, step.start(), step.channels(), step.width()});
+    }
+
+    /**
      * A decoding layer's last projection fused with its residual add ({@code
      * mops_cuda_linear_add}): {@code out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r,
      * j])}, each {@code round} the rounding to the dtype, on the GEMV of {@link #matmul}, the add
