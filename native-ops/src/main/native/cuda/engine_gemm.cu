@@ -176,7 +176,8 @@ LtHandle handle_for(CublasLt &lt) {
  */
 using AlgoKey =
     std::tuple<int, int, int, int64_t, int64_t, int64_t, int64_t, int, uint64_t, uint64_t, int64_t,
-               int64_t, int, uint64_t, uint64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t>;
+               int64_t, int, uint64_t, uint64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t,
+               uint32_t>;
 
 struct AlgoCache {
     std::mutex mutex;
@@ -266,7 +267,7 @@ int cuda_type(int32_t dtype) {
 /** Runs one cuBLASLt call; returns false when no algorithm supports the layouts. */
 bool try_matmul(CublasLt &lt, cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n,
                 int64_t k, const void *a, int64_t abs_, const Operand &ao, const void *b,
-                int64_t bbs, const Operand &bo, void *out, bool tf32) {
+                int64_t bbs, const Operand &bo, void *out, bool tf32, const void *addend) {
     const int type = cuda_type(dtype);
     const int compute = (dtype == MOPS_F32 && tf32) ? kComputeF32FastTf32 : kComputeF32;
     Descriptors d(lt);
@@ -307,16 +308,18 @@ bool try_matmul(CublasLt &lt, cudaStream_t s, int32_t dtype, int64_t batch, int6
     const uint32_t align_x = alignment_of(b);
     const uint32_t align_y = alignment_of(a);
     const uint32_t align_d = alignment_of(out);
+    // with an addend, C: D = A B + C, the addend laid out as the output
+    const uint32_t align_c = addend != nullptr ? alignment_of(addend) : align_d;
     lt_check(lt, lt.pref_set(d.pref, kPrefAlignA, &align_x, sizeof align_x), "set ALIGNMENT_A");
     lt_check(lt, lt.pref_set(d.pref, kPrefAlignB, &align_y, sizeof align_y), "set ALIGNMENT_B");
-    lt_check(lt, lt.pref_set(d.pref, kPrefAlignC, &align_d, sizeof align_d), "set ALIGNMENT_C");
+    lt_check(lt, lt.pref_set(d.pref, kPrefAlignC, &align_c, sizeof align_c), "set ALIGNMENT_C");
     lt_check(lt, lt.pref_set(d.pref, kPrefAlignD, &align_d, sizeof align_d), "set ALIGNMENT_D");
     LtHandle handle = handle_for(lt);
     int device = 0;
     MOPS_CUDA_CHECK(cudaGetDevice(&device));
-    const AlgoKey key{device,  dtype,   compute, batch,   m,       n,      k,
-                      bo.op,   bo.rows, bo.cols, bo.ld,   bbs,     ao.op,  ao.rows,
-                      ao.cols, ao.ld,   abs_,    align_x, align_y, align_d};
+    const AlgoKey key{device, dtype,   compute, batch,   m,     n,       k,       bo.op,
+                      bo.rows, bo.cols, bo.ld,  bbs,     ao.op, ao.rows, ao.cols, ao.ld,
+                      abs_,   align_x, align_y, align_d, align_c};
     LtHeuristic result{};
     bool cached = false;
     {
@@ -343,11 +346,11 @@ bool try_matmul(CublasLt &lt, cudaStream_t s, int32_t dtype, int64_t batch, int6
     }
     PoolBuffer ws(s, static_cast<int64_t>(result.workspaceSize));
     const float alpha = 1.0f;
-    const float beta = 0.0f;
+    const float beta = addend != nullptr ? 1.0f : 0.0f;
     lt_check(lt,
-             lt.matmul(handle, d.desc, &alpha, b, d.layouts[0], a, d.layouts[1], &beta, out,
-                       d.layouts[2], out, d.layouts[2], &result.algo, ws.get(),
-                       result.workspaceSize, s),
+             lt.matmul(handle, d.desc, &alpha, b, d.layouts[0], a, d.layouts[1], &beta,
+                       addend != nullptr ? addend : out, d.layouts[2], out, d.layouts[2],
+                       &result.algo, ws.get(), result.workspaceSize, s),
              "cublasLtMatmul");
     return true;
 }
@@ -373,11 +376,15 @@ namespace mops {
 namespace ce {
 namespace {
 
-/** The cuBLASLt product of mops_cuda_matmul (operands packed when cuBLASLt cannot read them). */
+/**
+ * The cuBLASLt product of mops_cuda_matmul (operands packed when cuBLASLt cannot read them); with
+ * an addend (contiguous like out), out = addend + the product, added in cuBLASLt's epilogue.
+ */
 void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
                    const void *a, int64_t a_batch_stride, int64_t a_row_stride,
                    int64_t a_col_stride, const void *b, int64_t b_batch_stride,
-                   int64_t b_row_stride, int64_t b_col_stride, void *out, bool tf32) {
+                   int64_t b_row_stride, int64_t b_col_stride, void *out, bool tf32,
+                   const void *addend = nullptr) {
     const int elem = dtype_bytes(dtype);
     CublasLt &lt = load_lt();
     // A-side operand: (A)^T as k x m; B-side: (B)^T as n x k.
@@ -385,7 +392,7 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
     Operand bo = transposed_operand(k, n, b_row_stride, b_col_stride);
     if (ao.ok && bo.ok && a_batch_stride >= 0 && b_batch_stride >= 0 &&
         try_matmul(lt, s, dtype, batch, m, n, k, a, a_batch_stride, ao, b, b_batch_stride, bo,
-                   out, tf32)) {
+                   out, tf32, addend)) {
         return;
     }
     // Strides cuBLASLt cannot read (or no algorithm for them): pack both operands.
@@ -396,7 +403,7 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
     ao = transposed_operand(m, k, k, 1);
     bo = transposed_operand(k, n, n, 1);
     if (!try_matmul(lt, s, dtype, batch, m, n, k, pa.get(), m * k, ao, pb.get(), k * n, bo, out,
-                    tf32)) {
+                    tf32, addend)) {
         throw mops::Error(MOPS_ERR_UNSUPPORTED,
                           "cuBLASLt found no algorithm for batch " + std::to_string(batch) +
                               ", m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " +
@@ -796,5 +803,49 @@ extern "C" MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, in
         MOPS_CUDA_CHECK(cudaGetDevice(&device));
         const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
         gemv(choose_fused(s, Fused::kAdd, key, dtype, n, k, gemv));
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, int64_t m, int64_t n,
+                                                 int64_t k, const void *a, int64_t a_row_stride,
+                                                 int64_t a_col_stride, const void *b,
+                                                 int64_t b_row_stride, int64_t b_col_stride,
+                                                 const void *addend, void *out) {
+    return mops::guarded("cuda_matmul_add", [&] {
+        using namespace mops::ce;
+        cuda_type(dtype);
+        const int64_t limit = int64_t{1} << 31;
+        mops::require(m >= 0 && n >= 0 && k >= 1 && m < limit && n < limit && k < limit,
+                      "matmul_add needs m and n in [0, 2^31) and k in [1, 2^31): got m " +
+                          std::to_string(m) + ", n " + std::to_string(n) + ", k " +
+                          std::to_string(k));
+        mops::require(a != nullptr && b != nullptr && addend != nullptr && out != nullptr,
+                      "matmul_add: a, b, addend or out is NULL");
+        const int elem = dtype_bytes(dtype);
+        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+        const uintptr_t bytes = static_cast<uintptr_t>(m * n * elem);
+        mops::require(lo(out) + bytes <= lo(addend) || lo(addend) + bytes <= lo(out),
+                      "matmul_add: out must not overlap the addend");
+        if (m == 0 || n == 0) {
+            return;
+        }
+        cudaStream_t s = bind(stream);
+        if (gemv_applies(dtype, 1, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
+                         b_col_stride)) {
+            // decoding's rows: the GEMV with the add in its epilogue, as mops_cuda_linear_add
+            GemvFusion fusion;
+            fusion.addend = addend;
+            fusion.addend_row_stride = n;
+            auto gemv = [&](int split) {
+                run_gemv(s, dtype, split, m, n, k, a, a_row_stride, b, b_col_stride, out, fusion);
+            };
+            int device = 0;
+            MOPS_CUDA_CHECK(cudaGetDevice(&device));
+            const GemvKey key{device, dtype, m, n, k, a_row_stride, b_col_stride};
+            gemv(choose_fused(s, Fused::kAdd, key, dtype, n, k, gemv));
+            return;
+        }
+        cublas_matmul(s, dtype, 1, m, n, k, a, 0, a_row_stride, a_col_stride, b, 0, b_row_stride,
+                      b_col_stride, out, false, addend);
     });
 }

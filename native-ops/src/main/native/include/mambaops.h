@@ -757,6 +757,22 @@ MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void
                                          float temperature, int64_t top_k, float top_p, float min_p,
                                          const int64_t *draws, int64_t *tokens);
 
+/**
+ * A product added to another matrix, out = addend + a b, for a [m, k] and b [k, n] with any strides
+ * (b is typically the transposed view of an [n, k] weight: b_row_stride 1), addend and out
+ * contiguous [m, n] in dtype (float32, float16 or bfloat16), not overlapping: a residual layer's
+ * last projection and its residual add in one call. Where the engine's GEMV serves the product
+ * (the rows of mops_cuda_matmul's GEMV), the add runs in its epilogue as in mops_cuda_linear_add,
+ * bit for bit the product then the add; elsewhere (a prompt's rows) cuBLASLt's epilogue adds the
+ * addend in float32 to the float32 product before the one rounding of out to dtype, where the
+ * product then the add round twice: the two differ by the product's rounding, at most half a unit
+ * in the last place of the product in dtype (none in float32, computed in full precision).
+ */
+MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, int64_t m, int64_t n, int64_t k,
+                                      const void *a, int64_t a_row_stride, int64_t a_col_stride,
+                                      const void *b, int64_t b_row_stride, int64_t b_col_stride,
+                                      const void *addend, void *out);
+
 /* ========================================================= end of engine ops (CUDA library) */
 
 #define MOPS_ABI_VERSION 5

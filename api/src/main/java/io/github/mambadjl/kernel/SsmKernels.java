@@ -304,7 +304,8 @@ public interface SsmKernels {
     /**
      * A linear projection added to another array, {@code addend + linear(x, weight, bias)}: the
      * last projection of a residual layer's block and the residual add in one call, which an engine
-     * may run as one kernel (the add in the epilogue of a decoding step's GEMV).
+     * may run as one kernel (the add in the epilogue of a decoding step's GEMV or of a prompt's
+     * GEMM, which may then round the sum once where the composition rounds the product first).
      *
      * <p>This default is exactly {@code addend.add(Linear.linear(x, weight[, bias]))}: the product
      * is stored in {@code x}'s dtype before the add, as the two calls do. It is made of

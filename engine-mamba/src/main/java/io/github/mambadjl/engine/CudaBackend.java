@@ -314,6 +314,37 @@ final class CudaBackend implements Backend {
     }
 
     /**
+     * Runs {@link CudaTensorOps#matmulAdd} (a product and the add of another matrix in one call) on
+     * this device's stream.
+     */
+    void matmulAdd(
+            TensorDType type,
+            long m,
+            long n,
+            long k,
+            long a,
+            long[] aStrides,
+            long b,
+            long[] bStrides,
+            long addend,
+            long out) {
+        CudaTensorOps.matmulAdd(
+                stream(),
+                type,
+                m,
+                n,
+                k,
+                a,
+                aStrides[0],
+                aStrides[1],
+                b,
+                bStrides[0],
+                bStrides[1],
+                addend,
+                out);
+    }
+
+    /**
      * Runs {@link CudaTensorOps#linearAdd} (the residual add in the epilogue of the GEMV) on this
      * device's stream.
      */

@@ -473,11 +473,18 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
      * <p>On a GPU, where {@link #rmsNormLinear} fuses and the addend is a contiguous array of the
      * output's shape and dtype on the same GPU: one kernel ({@code mops_cuda_linear_add}), the add
      * in the epilogue of the GEMV, bit for bit the product then the add when both run the same
-     * split of the GEMV. Anywhere else, the CPU included, the default composition.
+     * split of the GEMV. For a prompt's rows on a GPU (any number of rows, the input read through
+     * its strides): one cuBLASLt call ({@code mops_cuda_matmul_add}) that adds the addend before
+     * the output's one rounding, where the composition rounds the product first (the two differ by
+     * at most half a unit in the last place of the product in the dtype). Anywhere else, the CPU
+     * included, the default composition.
      */
     @Override
     public NDArray linearAdd(NDArray x, NDArray weight, NDArray bias, NDArray addend) {
         NDArray fused = FusedGemv.linearAdd(x, weight, bias, addend);
+        if (fused == null) {
+            fused = FusedGemm.linearAdd(x, weight, bias, addend);
+        }
         return fused != null ? fused : SsmKernels.super.linearAdd(x, weight, bias, addend);
     }
 

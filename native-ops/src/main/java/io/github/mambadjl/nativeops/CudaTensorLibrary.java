@@ -207,6 +207,21 @@ final class CudaTensorLibrary {
             long convState,
             int silu);
 
+    static native int mops_cuda_matmul_add(
+            long stream,
+            int dtype,
+            long m,
+            long n,
+            long k,
+            long a,
+            long aRowStride,
+            long aColStride,
+            long b,
+            long bRowStride,
+            long bColStride,
+            long addend,
+            long out);
+
     static native int mops_cuda_linear_add(
             long stream,
             int dtype,

@@ -830,6 +830,62 @@ public final class CudaTensorOps {
     }
 
     /**
+     * A product added to another matrix, {@code out = addend + a b}, with any strides of {@code a}
+     * and {@code b} ({@code mops_cuda_matmul_add}): a residual layer's last projection and its
+     * residual add in one call. Where the GEMV of {@link #matmul} serves the product, bit for bit
+     * {@link #linearAdd}; elsewhere cuBLASLt adds the addend in its epilogue, before the one
+     * rounding of the output (the product then the add round twice: the results differ by at most
+     * half a unit in the last place of the product in the dtype).
+     *
+     * @param stream the stream
+     * @param type float32, float16 or bfloat16, shared by every operand
+     * @param m the rows of a, addend and out
+     * @param n the columns of b, addend and out
+     * @param k the columns of a and rows of b
+     * @param a the address of a {@code [m, k]}
+     * @param aRowStride the elements from one row of a to the next
+     * @param aColStride the elements from one column of a to the next
+     * @param b the address of b {@code [k, n]}
+     * @param bRowStride the elements from one row of b to the next
+     * @param bColStride the elements from one column of b to the next
+     * @param addend the address of the contiguous addend {@code [m, n]}, not overlapping out
+     * @param out the contiguous {@code [m, n]} output
+     * @throws NativeOpException naming what was wrong
+     */
+    public static void matmulAdd(
+            long stream,
+            TensorDType type,
+            long m,
+            long n,
+            long k,
+            long a,
+            long aRowStride,
+            long aColStride,
+            long b,
+            long bRowStride,
+            long bColStride,
+            long addend,
+            long out) {
+        check(
+                CudaTensorLibrary.mops_cuda_matmul_add(
+                        stream,
+                        type.code(),
+                        m,
+                        n,
+                        k,
+                        a,
+                        aRowStride,
+                        aColStride,
+                        b,
+                        bRowStride,
+                        bColStride,
+                        addend,
+                        out),
+                "cuda_matmul_add",
+                new long[] {m, n, k});
+    }
+
+    /**
      * A decoding layer's last projection fused with its residual add ({@code
      * mops_cuda_linear_add}): {@code out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r,
      * j])}, each {@code round} the rounding to the dtype, on the GEMV of {@link #matmul}, the add
