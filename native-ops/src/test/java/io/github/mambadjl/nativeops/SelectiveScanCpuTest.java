@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -394,7 +395,7 @@ class SelectiveScanCpuTest {
         NativeTensor dt = Host.poisoned(dtype, batch, dim);
         backend().dtProjection(low, weight, dt);
         float[] dtv = Host.read(dt);
-        java.util.function.Function<float[], float[][]> plainStep =
+        Function<float[], float[][]> plainStep =
                 dts -> {
                     NativeTensor st = Host.f32(init, batch, dim, n);
                     NativeTensor o = Host.poisoned(dtype, batch, dim);
