@@ -3,7 +3,9 @@
 // the engine makes, without Java, DJL or JNA: what the engine's per-operation costs add to the
 // step (compare with DecodeCpuTime in the same minute), and, given several builds of the
 // library, a comparison of them in one process, runs interleaved, which the machine's
-// fluctuating memory bandwidth makes the only fair one (jmh/NOTES.md).
+// fluctuating memory bandwidth makes the only fair one (jmh/NOTES.md). dt_proj runs as its own
+// product before the plain state update, as the engine ran it before the projected step
+// (mops_cpu_selective_state_update_projected, ABI 5), so that builds from before it compare too.
 //
 //   ./mvnw -pl native-ops install -DskipTests
 //   g++ -O2 jmh/native/decode_step.cpp -o /tmp/decode_step -ldl

@@ -15,6 +15,20 @@
 
 namespace mops {
 
+/**
+ * The dt projection of a Mamba-1 decoding step (mops_*_selective_state_update_projected): dt of
+ * (batch b, channel c) is round_T(sum_{r < rank} low[b * low_stride + r] * weight[c *
+ * weight_stride + r]), the product summed in float32 and rounded to the storage dtype T as the
+ * separate product stores it. rank 0: none (dt is read from ScanParams::dt).
+ */
+struct DtProjection {
+    const void *low = nullptr;    // [batch, rank], the rank axis contiguous
+    int64_t low_stride = 0;       // batch stride
+    const void *weight = nullptr; // [channels, rank], the rank axis contiguous
+    int64_t weight_stride = 0;    // row stride
+    int64_t rank = 0;
+};
+
 /** Arguments of the scan recurrence; see mambaops.h for the formulas. */
 struct ScanParams {
     int32_t dtype = MOPS_F32;
@@ -42,6 +56,7 @@ struct ScanParams {
     float dt_max = std::numeric_limits<float>::infinity();
     const float *init = nullptr; // [batch, ch1 * ch2, dstate]
     float *fin = nullptr;        // [batch, ch1 * ch2, dstate]
+    DtProjection proj;           // seqlen 1 only: dt from its projection instead of dt
 
     MOPS_HD int64_t channels() const { return ch1 * ch2; }
     /** The group of channel index c1 (all c2 of one c1 share it). */
@@ -74,7 +89,18 @@ inline void check_common(const ScanParams &p, const std::string &shape) {
     require(p.ch1 % p.ngroups == 0, "the groups must divide the channels/heads: " + shape);
     require(p.dstate <= 256, "dstate must be at most 256: " + shape);
     require(p.u != nullptr, "x/u is NULL");
-    require(p.dt != nullptr, "dt/delta is NULL");
+    if (p.proj.rank == 0 && p.proj.low == nullptr && p.proj.weight == nullptr) {
+        require(p.dt != nullptr, "dt/delta is NULL");
+    } else {
+        require(p.proj.rank > 0, "dt_rank must be positive: " + shape);
+        require(p.proj.low != nullptr, "dt_low is NULL");
+        require(p.proj.weight != nullptr, "dt_proj_weight is NULL");
+        require(p.proj.low_stride >= 0 && p.proj.weight_stride >= 0,
+                "the dt projection's strides must not be negative: dt_low " +
+                    std::to_string(p.proj.low_stride) + ", dt_proj_weight " +
+                    std::to_string(p.proj.weight_stride));
+        require(p.seqlen == 1, "the dt projection serves single steps only: " + shape);
+    }
     require(p.A != nullptr, "A is NULL");
     require(p.B != nullptr, "B is NULL");
     require(p.C != nullptr, "C is NULL");
@@ -83,15 +109,13 @@ inline void check_common(const ScanParams &p, const std::string &shape) {
 }
 
 /** Mamba-1 selective scan arguments. */
-inline ScanParams selective_scan_params(int32_t dtype, int64_t batch, int64_t dim, int64_t seqlen,
-                                        int64_t dstate, int64_t ngroups, const void *u,
-                                        const int64_t *u_strides, const void *delta,
-                                        const int64_t *delta_strides, const float *A, const void *B,
-                                        const int64_t *B_strides, const void *C,
-                                        const int64_t *C_strides, const float *D, const void *z,
-                                        const int64_t *z_strides, const float *delta_bias,
-                                        int32_t softplus, const float *initial_state,
-                                        float *final_state, void *out, const int64_t *out_strides) {
+inline ScanParams selective_scan_params(
+    int32_t dtype, int64_t batch, int64_t dim, int64_t seqlen, int64_t dstate, int64_t ngroups,
+    const void *u, const int64_t *u_strides, const void *delta, const int64_t *delta_strides,
+    const float *A, const void *B, const int64_t *B_strides, const void *C,
+    const int64_t *C_strides, const float *D, const void *z, const int64_t *z_strides,
+    const float *delta_bias, int32_t softplus, const float *initial_state, float *final_state,
+    void *out, const int64_t *out_strides, const DtProjection &proj = {}) {
     ScanParams p;
     p.dtype = dtype;
     p.batch = batch;
@@ -140,17 +164,22 @@ inline ScanParams selective_scan_params(int32_t dtype, int64_t batch, int64_t di
     p.softplus = softplus != 0;
     p.init = initial_state;
     p.fin = final_state;
+    p.proj = proj;
     check_common(p, shape);
     return p;
 }
 
-/** Mamba-1 one-step update: the scan with seqlen 1 and the state in place. */
+/**
+ * Mamba-1 one-step update: the scan with seqlen 1 and the state in place; dt from proj when it is
+ * given (dt and dt_strides then NULL).
+ */
 inline ScanParams selective_state_update_params(
     int32_t dtype, int64_t batch, int64_t dim, int64_t dstate, int64_t ngroups, float *state,
     const void *x, const int64_t *x_strides, const void *dt, const int64_t *dt_strides,
     const float *A, const void *B, const int64_t *B_strides, const void *C,
     const int64_t *C_strides, const float *D, const void *z, const int64_t *z_strides,
-    const float *dt_bias, int32_t softplus, void *out, const int64_t *out_strides) {
+    const float *dt_bias, int32_t softplus, void *out, const int64_t *out_strides,
+    const DtProjection &proj = {}) {
     require(state != nullptr, "state is NULL");
     int64_t xs[3] = {0, 0, 0}, ds[3] = {0, 0, 0}, zs3[3] = {0, 0, 0}, os3[3] = {0, 0, 0};
     int64_t bs[4] = {0, 0, 0, 0}, cs[4] = {0, 0, 0, 0};
@@ -173,7 +202,7 @@ inline ScanParams selective_state_update_params(
         copy_strides(cs, C_strides, 3, "C_strides");
     }
     return selective_scan_params(dtype, batch, dim, 1, dstate, ngroups, x, xs, dt, ds, A, B, bs, C,
-                                 cs, D, z, zs3, dt_bias, softplus, state, state, out, os3);
+                                 cs, D, z, zs3, dt_bias, softplus, state, state, out, os3, proj);
 }
 
 /** Mamba-2 SSD arguments. */

@@ -272,7 +272,43 @@ bool gemv_impl(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t
     return true;
 }
 
+/** gemv_dot_columns: the dot blocks of gemv_impl for one row of a, in this thread. */
+template <typename T>
+void dot_columns(int64_t n, int64_t k, const float *a, const T *b, int64_t bcs, float *c) {
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        for (int64_t j0 = 0; j0 < n; j0 += DOT_ROWS_512) {
+            dot_block_avx512(1, k, a, b, bcs, j0, std::min(DOT_ROWS_512, n - j0), c, n);
+        }
+        return;
+    }
+#endif
+    const bool avx2 = use_avx2();
+    for (int64_t j0 = 0; j0 < n; j0 += DOT_ROWS) {
+        const int64_t rows = std::min(DOT_ROWS, n - j0);
+#if defined(__x86_64__)
+        if (avx2) {
+            dot_block_avx2(1, k, a, b, bcs, j0, rows, c, n);
+            continue;
+        }
+#endif
+        dot_block_generic(1, k, a, b, bcs, j0, rows, c, n);
+    }
+}
+
 } // namespace
+
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const float *b, int64_t bcs, float *c) {
+    dot_columns(n, k, a, b, bcs, c);
+}
+
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const f16 *b, int64_t bcs, float *c) {
+    dot_columns(n, k, a, b, bcs, c);
+}
+
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const bf16 *b, int64_t bcs, float *c) {
+    dot_columns(n, k, a, b, bcs, c);
+}
 
 bool gemv_rows(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int64_t acs,
                const float *b, int64_t brs, int64_t bcs, float *c) {

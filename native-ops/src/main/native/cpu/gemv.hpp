@@ -26,4 +26,14 @@ bool gemv_rows(int64_t m, int64_t n, int64_t k, const f16 *a, int64_t ars, int64
 bool gemv_rows(int64_t m, int64_t n, int64_t k, const bf16 *a, int64_t ars, int64_t acs,
                const bf16 *b, int64_t brs, int64_t bcs, float *c);
 
+/**
+ * c[j] = sum_p a[p] * b[j * bcs + p] for j < n (b the rows of an [n, k] weight, a k floats), in
+ * the calling thread: each sum taken exactly as gemv_rows takes it for the same column (same
+ * instruction set, same order), so that a kernel computing a few of a product's columns itself
+ * gets the values the product would give.
+ */
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const float *b, int64_t bcs, float *c);
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const f16 *b, int64_t bcs, float *c);
+void gemv_dot_columns(int64_t n, int64_t k, const float *a, const bf16 *b, int64_t bcs, float *c);
+
 } // namespace mops

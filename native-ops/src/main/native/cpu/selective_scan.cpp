@@ -16,6 +16,7 @@
 
 #include "cpu_simd.hpp"
 #include "dtype.hpp"
+#include "gemv.hpp"
 #include "mambaops.h"
 #include "scan_cpu.hpp"
 #include "scan_params.hpp"
@@ -295,10 +296,14 @@ void scan_task_base(const ScanParams &p, int64_t task, int64_t block, float *wor
 constexpr int64_t STEP_BLOCK = 256; // channels per pass of the one-step path
 constexpr int64_t MAX_DSTATE = 256; // check_common's bound
 
-/** The one-step recurrence of channels [c1_begin, c1_end) of batch b (seqlen is 1). */
+/**
+ * The one-step recurrence of channels [c1_begin, c1_end) of batch b (seqlen is 1). With a dt
+ * projection, low holds its rows as float32 ([batch, rank]) and dt of each block of channels is
+ * the product's columns summed as the CPU's GEMV sums them (gemv_dot_columns), rounded to T.
+ */
 template <typename T, bool WIDE>
-MOPS_ALWAYS_INLINE void step_body(const ScanParams &p, int64_t b, int64_t c1_begin,
-                                  int64_t c1_end) {
+MOPS_ALWAYS_INLINE void step_body(const ScanParams &p, const float *low, int64_t b,
+                                  int64_t c1_begin, int64_t c1_end) {
     const int64_t N = p.dstate;
     alignas(64) float bn[MAX_DSTATE], cn[MAX_DSTATE], zero[MAX_DSTATE], scratch[MAX_DSTATE];
     alignas(64) float arow[MAX_DSTATE];
@@ -324,9 +329,17 @@ MOPS_ALWAYS_INLINE void step_body(const ScanParams &p, int64_t b, int64_t c1_beg
                 ++c1;
             }
         };
+        if (low != nullptr) {
+            gemv_dot_columns(len, p.proj.rank, low + b * p.proj.rank,
+                             static_cast<const T *>(p.proj.weight) + ch0 * p.proj.weight_stride,
+                             p.proj.weight_stride, dtv);
+        }
         for (int64_t j = 0; j < len; ++j, next()) {
             const float bias = p.dt_bias ? p.dt_bias[c1 * p.dtbs[0] + c2 * p.dtbs[1]] : 0.0f;
-            dtv[j] = to_float(dt[b * p.dts[0] + c1 * p.dts[1] + c2 * p.dts[2]]) + bias;
+            const float raw = low != nullptr
+                                  ? to_float(from_float<T>(dtv[j]))
+                                  : to_float(dt[b * p.dts[0] + c1 * p.dts[1] + c2 * p.dts[2]]);
+            dtv[j] = raw + bias;
             uv[j] = to_float(u[b * p.us[0] + c1 * p.us[1] + c2 * p.us[2]]);
             gv[j] = z ? to_float(z[b * p.zs[0] + c1 * p.zs[1] + c2 * p.zs[2]]) : 1.0f;
         }
@@ -386,33 +399,49 @@ MOPS_ALWAYS_INLINE void step_body(const ScanParams &p, int64_t b, int64_t c1_beg
 }
 
 template <typename T>
-MOPS_TARGET_AVX512 void step_task_avx512(const ScanParams &p, int64_t b, int64_t c1_begin,
-                                         int64_t c1_end) {
-    step_body<T, true>(p, b, c1_begin, c1_end);
+MOPS_TARGET_AVX512 void step_task_avx512(const ScanParams &p, const float *low, int64_t b,
+                                         int64_t c1_begin, int64_t c1_end) {
+    step_body<T, true>(p, low, b, c1_begin, c1_end);
 }
 
 template <typename T>
-MOPS_TARGET_AVX2 void step_task_avx2(const ScanParams &p, int64_t b, int64_t c1_begin,
-                                     int64_t c1_end) {
-    step_body<T, false>(p, b, c1_begin, c1_end);
+MOPS_TARGET_AVX2 void step_task_avx2(const ScanParams &p, const float *low, int64_t b,
+                                     int64_t c1_begin, int64_t c1_end) {
+    step_body<T, false>(p, low, b, c1_begin, c1_end);
 }
 
 template <typename T>
-void step_task_base(const ScanParams &p, int64_t b, int64_t c1_begin, int64_t c1_end) {
-    step_body<T, false>(p, b, c1_begin, c1_end);
+void step_task_base(const ScanParams &p, const float *low, int64_t b, int64_t c1_begin,
+                    int64_t c1_end) {
+    step_body<T, false>(p, low, b, c1_begin, c1_end);
 }
 
-/** seqlen 1: (batch, block of outer channels) tasks, a static share of them per thread. */
+/**
+ * seqlen 1: (batch, block of outer channels) tasks, a static share of them per thread; the rows of
+ * a dt projection converted to float32 once, before them (as the GEMV converts them).
+ */
 template <typename T> void run_step_typed(const ScanParams &p) {
     auto task_fn = use_avx512() ? &step_task_avx512<T>
                                 : (use_avx2() ? &step_task_avx2<T> : &step_task_base<T>);
+    std::vector<float> low;
+    if (p.proj.rank > 0) {
+        low.resize(static_cast<size_t>(p.batch * p.proj.rank));
+        const T *rows = static_cast<const T *>(p.proj.low);
+        for (int64_t b = 0; b < p.batch; ++b) {
+            for (int64_t r = 0; r < p.proj.rank; ++r) {
+                low[static_cast<size_t>(b * p.proj.rank + r)] =
+                    to_float(rows[b * p.proj.low_stride + r]);
+            }
+        }
+    }
+    const float *lowp = low.empty() ? nullptr : low.data();
     const int threads = threads_for(p.batch * p.channels() * p.dstate, 1 << 13);
     const int64_t block = (p.ch1 + threads - 1) / threads;
     const int64_t blocks = (p.ch1 + block - 1) / block;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t task = 0; task < p.batch * blocks; ++task) {
         const int64_t c1_begin = (task % blocks) * block;
-        task_fn(p, task / blocks, c1_begin, std::min(p.ch1, c1_begin + block));
+        task_fn(p, lowp, task / blocks, c1_begin, std::min(p.ch1, c1_begin + block));
     }
 }
 
@@ -475,5 +504,21 @@ extern "C" MOPS_API int32_t mops_cpu_selective_state_update(
         mops::run_scan_cpu(mops::selective_state_update_params(
             dtype, batch, dim, dstate, ngroups, state, x, x_strides, dt, dt_strides, A, B,
             B_strides, C, C_strides, D, z, z_strides, dt_bias, softplus, out, out_strides));
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cpu_selective_state_update_projected(
+    int32_t dtype, int64_t batch, int64_t dim, int64_t dstate, int64_t ngroups, float *state,
+    const void *x, const int64_t *x_strides, const void *dt_low, int64_t dt_low_batch_stride,
+    const void *dt_proj_weight, int64_t dt_proj_row_stride, int64_t dt_rank, const float *A,
+    const void *B, const int64_t *B_strides, const void *C, const int64_t *C_strides,
+    const float *D, const void *z, const int64_t *z_strides, const float *dt_bias, int32_t softplus,
+    void *out, const int64_t *out_strides) {
+    return mops::guarded("selective_state_update_projected", [&] {
+        const mops::DtProjection proj{dt_low, dt_low_batch_stride, dt_proj_weight,
+                                      dt_proj_row_stride, dt_rank};
+        mops::run_scan_cpu(mops::selective_state_update_params(
+            dtype, batch, dim, dstate, ngroups, state, x, x_strides, nullptr, nullptr, A, B,
+            B_strides, C, C_strides, D, z, z_strides, dt_bias, softplus, out, out_strides, proj));
     });
 }

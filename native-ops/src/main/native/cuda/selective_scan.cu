@@ -318,17 +318,87 @@ __global__ void __launch_bounds__(256)
 
 constexpr int STEP_WARPS = 8;
 
+__device__ __forceinline__ bool aligned16(const void *p) {
+    return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
+}
+
+__device__ __forceinline__ void prefetch_l2(const void *p) {
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
+
+/** The 16-byte vectors of T that lane `lane` asks the L2 cache for, before its wait. */
+template <typename T>
+__device__ __forceinline__ void prefetch_dt_weight(const DtProjection &pr, int64_t c, int lane) {
+    const char *w = static_cast<const char *>(pr.weight) + c * pr.weight_stride * sizeof(T);
+    const int64_t bytes = pr.rank * static_cast<int64_t>(sizeof(T));
+    for (int64_t at = 16 * lane; at < bytes; at += 16 * 32) {
+        prefetch_l2(w + at);
+    }
+}
+
+/**
+ * dt of (batch b, channel c) from its projection, on the whole warp (every lane returns it):
+ * round_T(sum_r low[b, r] * weight[c, r]) read back as float. Where both rows start on 16 bytes
+ * and fill whole 16-byte vectors, lane l sums the vectors l, l + 32, ... element by element with
+ * fmaf from zero and the lanes' sums meet in a butterfly of shuffles (offsets 16 down to 1): the
+ * order of the engine's GEMV with one warp per output column (gemv_kernel of engine_gemv.cu, the
+ * split of 1), whose stored product this then equals bit for bit. Otherwise lane l sums the
+ * elements l, l + 32, ... in the same way (dt then differs from a separate product only by the
+ * association of its float32 sum).
+ */
+template <typename T>
+__device__ __forceinline__ float project_dt(const DtProjection &pr, int64_t b, int64_t c,
+                                            int lane) {
+    constexpr int VEC = 16 / sizeof(T);
+    const T *x = static_cast<const T *>(pr.low) + b * pr.low_stride;
+    const T *w = static_cast<const T *>(pr.weight) + c * pr.weight_stride;
+    float acc = 0.0f;
+    if (pr.rank % VEC == 0 && aligned16(x) && aligned16(w)) {
+        const uint4 *xv = reinterpret_cast<const uint4 *>(x);
+        const uint4 *wv = reinterpret_cast<const uint4 *>(w);
+        for (int64_t v = lane; v < pr.rank / VEC; v += 32) {
+            const uint4 xq = __ldg(xv + v);
+            const uint4 wq = __ldg(wv + v);
+            const T *xt = reinterpret_cast<const T *>(&xq);
+            const T *wt = reinterpret_cast<const T *>(&wq);
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+                acc = fmaf(to_float(xt[e]), to_float(wt[e]), acc);
+            }
+        }
+    } else {
+        for (int64_t r = lane; r < pr.rank; r += 32) {
+            acc = fmaf(to_float(x[r]), to_float(w[r]), acc);
+        }
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) {
+        acc += __shfl_xor_sync(0xffffffffu, acc, off);
+    }
+    return to_float(from_float<T>(acc));
+}
+
 /**
  * One step (seqlen 1) of the scan, the decoding update: memory-bound on the state, so one warp
  * per K consecutive rows (K channels of one head, which share B, C and the index arithmetic),
  * lane l holding the states l, l + 32, ... (NJ of them) of each row: every state is read once and
- * written once with coalesced 128-byte accesses, all loads of a lane issued together.
+ * written once with coalesced 128-byte accesses, all loads of a lane issued together. With a dt
+ * projection (p.proj) the warp first computes each row's dt from it (project_dt), having asked
+ * for its weight row in the L2 cache before the wait, as the GEMV does (only a prefetch may come
+ * before it: the L2 cache is where writes meet, so it never makes a load see an old value).
  */
 template <typename T, int NJ, int K, bool HEAD_DECAY>
 __global__ void __launch_bounds__(STEP_WARPS * 32) step_kernel(const ScanParams p, int64_t rows) {
-    pdl_begin();
     const int64_t row0 = (static_cast<int64_t>(blockIdx.x) * STEP_WARPS + threadIdx.x / 32) * K;
     const int lane = threadIdx.x % 32;
+    const bool projected = p.proj.rank > 0;
+    if (projected && row0 < rows) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+            prefetch_dt_weight<T>(p.proj, (row0 + k) % p.channels(), lane);
+        }
+    }
+    pdl_begin();
     if (row0 >= rows) {
         return;
     }
@@ -342,7 +412,9 @@ __global__ void __launch_bounds__(STEP_WARPS * 32) step_kernel(const ScanParams 
     const T *Bp = static_cast<const T *>(p.B) + b * p.Bs[0] + g * p.Bs[1];
     const T *Cp = static_cast<const T *>(p.C) + b * p.Cs[0] + g * p.Cs[1];
     const T *up = static_cast<const T *>(p.u) + b * p.us[0] + c1 * p.us[1] + c2 * p.us[2];
-    const T *dtp = static_cast<const T *>(p.dt) + b * p.dts[0] + c1 * p.dts[1] + c2 * p.dts[2];
+    const T *dtp =
+        projected ? nullptr
+                  : static_cast<const T *>(p.dt) + b * p.dts[0] + c1 * p.dts[1] + c2 * p.dts[2];
     const T *zp =
         p.z ? static_cast<const T *>(p.z) + b * p.zs[0] + c1 * p.zs[1] + c2 * p.zs[2] : nullptr;
     const float *Ap = p.A + c1 * p.As[0] + c2 * p.As[1];
@@ -363,7 +435,9 @@ __global__ void __launch_bounds__(STEP_WARPS * 32) step_kernel(const ScanParams 
     for (int k = 0; k < K; ++k) {
         uv[k] = to_float(up[k * p.us[2]]);
         const float bias = p.dt_bias ? p.dt_bias[c1 * p.dtbs[0] + (c2 + k) * p.dtbs[1]] : 0.0f;
-        d[k] = transform_dt_fast(to_float(dtp[k * p.dts[2]]), bias, p.softplus, p.dt_min, p.dt_max);
+        const float raw =
+            projected ? project_dt<T>(p.proj, b, c + k, lane) : to_float(dtp[k * p.dts[2]]);
+        d[k] = transform_dt_fast(raw, bias, p.softplus, p.dt_min, p.dt_max);
         zv[k] = zp ? silu_dev(to_float(zp[k * p.zs[2]])) : 1.0f;
     }
 #pragma unroll
@@ -673,6 +747,24 @@ extern "C" MOPS_API int32_t mops_cuda_selective_state_update(
                                 dtype, batch, dim, dstate, ngroups, state, x, x_strides, dt,
                                 dt_strides, A, B, B_strides, C, C_strides, D, z, z_strides, dt_bias,
                                 softplus, out, out_strides),
+                            static_cast<cudaStream_t>(stream));
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_selective_state_update_projected(
+    void *stream, int32_t dtype, int64_t batch, int64_t dim, int64_t dstate, int64_t ngroups,
+    float *state, const void *x, const int64_t *x_strides, const void *dt_low,
+    int64_t dt_low_batch_stride, const void *dt_proj_weight, int64_t dt_proj_row_stride,
+    int64_t dt_rank, const float *A, const void *B, const int64_t *B_strides, const void *C,
+    const int64_t *C_strides, const float *D, const void *z, const int64_t *z_strides,
+    const float *dt_bias, int32_t softplus, void *out, const int64_t *out_strides) {
+    return mops::guarded("cuda_selective_state_update_projected", [&] {
+        const mops::DtProjection proj{dt_low, dt_low_batch_stride, dt_proj_weight,
+                                      dt_proj_row_stride, dt_rank};
+        mops::run_scan_cuda(mops::selective_state_update_params(
+                                dtype, batch, dim, dstate, ngroups, state, x, x_strides, nullptr,
+                                nullptr, A, B, B_strides, C, C_strides, D, z, z_strides, dt_bias,
+                                softplus, out, out_strides, proj),
                             static_cast<cudaStream_t>(stream));
     });
 }

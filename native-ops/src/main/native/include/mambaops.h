@@ -348,6 +348,29 @@ MOPS_API int32_t mops_cpu_selective_state_update(
     const float *dt_bias, int32_t softplus, void *out, const int64_t *out_strides);
 
 /**
+ * mops_cpu_selective_state_update with dt_proj folded in: instead of dt, the kernel computes
+ *   dt[b,d] = round(sum_{r<dt_rank} dt_low[b,r] * dt_proj_weight[d,r])
+ * itself, summed in float32 and rounded to dtype (round) before the bias and softplus, the value
+ * that the separate product (mops_cpu_matmul / mops_cuda_matmul, dtype out) stores and the plain
+ * update reads. Its sum is taken as the GEMV of that product takes it (on the CPU: the same
+ * instruction set and order as the product of up to 4 rows; on CUDA: the order of the GEMV with
+ * one warp per output column, where both rows start on 16 bytes and dt_rank fills whole 16-byte
+ * vectors), so dt equals what that product stores, bit for bit; where the product takes another
+ * path (cuBLASLt, the packed GEMM, a GEMV split over several warps) dt differs from it only by
+ * the association of the float32 sum. dt_low: [batch, dt_rank] in dtype, batch stride
+ * dt_low_batch_stride, the rank axis contiguous; dt_proj_weight: [dim, dt_rank] in dtype, row
+ * stride dt_proj_row_stride, the rank axis contiguous; dt_rank > 0. The other arguments as in
+ * mops_cpu_selective_state_update.
+ */
+MOPS_API int32_t mops_cpu_selective_state_update_projected(
+    int32_t dtype, int64_t batch, int64_t dim, int64_t dstate, int64_t ngroups, float *state,
+    const void *x, const int64_t *x_strides, const void *dt_low, int64_t dt_low_batch_stride,
+    const void *dt_proj_weight, int64_t dt_proj_row_stride, int64_t dt_rank, const float *A,
+    const void *B, const int64_t *B_strides, const void *C, const int64_t *C_strides,
+    const float *D, const void *z, const int64_t *z_strides, const float *dt_bias, int32_t softplus,
+    void *out, const int64_t *out_strides);
+
+/**
  * Mamba-2 chunked SSD (mamba_chunk_scan_combined of mamba_ssm, plus states in and out). For
  * each batch b, head h (group g = h / (nheads / ngroups)), head channel p and time t:
  *   dt = clamp(softplus?(dt[b,t,h] + dt_bias[h]), dt_min, dt_max)
@@ -466,6 +489,14 @@ MOPS_API int32_t mops_cuda_selective_state_update(
     const void *C, const int64_t *C_strides, const float *D, const void *z,
     const int64_t *z_strides, const float *dt_bias, int32_t softplus, void *out,
     const int64_t *out_strides);
+
+MOPS_API int32_t mops_cuda_selective_state_update_projected(
+    void *stream, int32_t dtype, int64_t batch, int64_t dim, int64_t dstate, int64_t ngroups,
+    float *state, const void *x, const int64_t *x_strides, const void *dt_low,
+    int64_t dt_low_batch_stride, const void *dt_proj_weight, int64_t dt_proj_row_stride,
+    int64_t dt_rank, const float *A, const void *B, const int64_t *B_strides, const void *C,
+    const int64_t *C_strides, const float *D, const void *z, const int64_t *z_strides,
+    const float *dt_bias, int32_t softplus, void *out, const int64_t *out_strides);
 
 MOPS_API int32_t mops_cuda_ssd(void *stream, int32_t dtype, int64_t batch, int64_t seqlen,
                                int64_t nheads, int64_t headdim, int64_t ngroups, int64_t dstate,

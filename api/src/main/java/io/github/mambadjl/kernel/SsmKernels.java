@@ -18,10 +18,10 @@ import ai.djl.nn.core.Linear;
  * accepts an optional initial state (may be {@code null}, meaning zeros) and returns the final
  * state, so a prompt can be processed in pieces and prefill hands its state to decoding. Optional
  * arrays may be {@code null}. The one-step methods ({@link #causalConv1dUpdate}, {@link
- * #selectiveStateUpdate}, {@link #ssdStep}) may update the state they are given in place and return
- * it as the new state (the {@code Mamba} engine does, so that decoding neither copies nor allocates
- * states): after a step, use the returned state, and keep a copy of the given one if it is still
- * needed.
+ * #selectiveStateUpdate}, {@link #selectiveStateUpdateProjected}, {@link #ssdStep}) may update the
+ * state they are given in place and return it as the new state (the {@code Mamba} engine does, so
+ * that decoding neither copies nor allocates states): after a step, use the returned state, and
+ * keep a copy of the given one if it is still needed.
  */
 public interface SsmKernels {
 
@@ -120,6 +120,47 @@ public interface SsmKernels {
             NDArray z,
             NDArray deltaBias,
             boolean deltaSoftplus);
+
+    /**
+     * One step of {@link #selectiveScan} with the time step's low-rank projection ({@code dt_proj}
+     * of Mamba-1) folded in: {@code delta = linear(dtLow, dtProjWeight)}, then {@link
+     * #selectiveStateUpdate}, which an engine may run as one kernel (the step computing each
+     * channel's time step from its row of the weight, without a projection of its own).
+     *
+     * <p>This default is exactly {@code selectiveStateUpdate(state, u, Linear.linear(dtLow,
+     * dtProjWeight), a, b, c, d, z, deltaBias, deltaSoftplus)}: the product is stored in {@code
+     * dtLow}'s dtype before the step reads it, as the two calls do. It is made of differentiable
+     * NDArray operations where the engine's are.
+     *
+     * @param state the state {@code [batch, dim, dState]}
+     * @param u the input {@code [batch, dim]}
+     * @param dtLow the low-rank time step {@code [batch, dtRank]}
+     * @param dtProjWeight the projection {@code [dim, dtRank]}, without bias ({@code deltaBias} is
+     *     added after it)
+     * @param a the state matrix {@code [dim, dState]}
+     * @param b {@code [batch, dState]} or {@code [batch, groups, dState]}
+     * @param c shaped like {@code b}
+     * @param d the skip weights {@code [dim]}, or {@code null}
+     * @param z the gate {@code [batch, dim]}, or {@code null}
+     * @param deltaBias {@code [dim]}, or {@code null}
+     * @param deltaSoftplus whether to apply softplus to {@code delta + deltaBias}
+     * @return the output {@code [batch, dim]} and the new state
+     */
+    default KernelOutput selectiveStateUpdateProjected(
+            NDArray state,
+            NDArray u,
+            NDArray dtLow,
+            NDArray dtProjWeight,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus) {
+        NDArray delta = Linear.linear(dtLow, dtProjWeight).head();
+        return selectiveStateUpdate(state, u, delta, a, b, c, d, z, deltaBias, deltaSoftplus);
+    }
 
     /**
      * The chunked state-space-duality scan of Mamba-2, with one scalar decay per head. Its cost is

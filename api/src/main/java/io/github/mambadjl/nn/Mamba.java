@@ -203,14 +203,15 @@ public final class Mamba extends SequenceBlock {
         NDArray dtLow = dtBc.get(0);
         NDArray bm = dtBc.get(1);
         NDArray cm = dtBc.get(2);
-        NDArray dt = Ops.linear(ps, dtLow, dtProjWeight, null, training);
         NDArray y;
         if (step) {
+            // dt_proj folded into the step: one kernel fewer per layer on an engine that fuses it
             KernelOutput scan =
-                    kernels.selectiveStateUpdate(
+                    kernels.selectiveStateUpdateProjected(
                             cache.ssm(),
                             u.squeeze(1),
-                            dt.squeeze(1),
+                            dtLow.squeeze(1),
+                            Ops.value(ps, dtProjWeight, dtLow, training),
                             a,
                             bm.squeeze(1),
                             cm.squeeze(1),
@@ -221,6 +222,7 @@ public final class Mamba extends SequenceBlock {
             cache.update(conv.state(), scan.state());
             y = scan.output().expandDims(1);
         } else {
+            NDArray dt = Ops.linear(ps, dtLow, dtProjWeight, null, training);
             KernelOutput scan =
                     kernels.selectiveScan(
                             u.transpose(0, 2, 1),

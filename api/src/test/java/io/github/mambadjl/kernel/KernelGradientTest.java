@@ -110,6 +110,31 @@ class KernelGradientTest {
                 shape(4),
                 shape(2, 4),
                 shape(4));
+        check(
+                in ->
+                        out(
+                                k.selectiveStateUpdateProjected(
+                                        in.get(0),
+                                        in.get(1),
+                                        in.get(2),
+                                        in.get(3),
+                                        in.get(4).exp().neg(),
+                                        in.get(5),
+                                        in.get(6),
+                                        in.get(7),
+                                        in.get(8),
+                                        in.get(9),
+                                        true)),
+                shape(2, 4, 3),
+                shape(2, 4),
+                shape(2, 5),
+                shape(4, 5),
+                shape(4, 3),
+                shape(2, 3),
+                shape(2, 3),
+                shape(4),
+                shape(2, 4),
+                shape(4));
     }
 
     @Test

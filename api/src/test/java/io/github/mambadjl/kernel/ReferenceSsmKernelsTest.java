@@ -141,6 +141,41 @@ class ReferenceSsmKernelsTest {
     }
 
     @Test
+    void projectedStateUpdateIsTheProductThenTheStep() {
+        int b = 3;
+        int d = 5;
+        int r = 4;
+        int n = 6;
+        NDArray u = arr(rand(b * d), b, d);
+        NDArray dtLow = arr(rand(b * r), b, r);
+        NDArray weight = arr(rand(d * r), d, r);
+        NDArray a = arr(negative(d * n), d, n);
+        NDArray bm = arr(rand(b * n), b, n);
+        NDArray cm = arr(rand(b * n), b, n);
+        NDArray dSkip = arr(rand(d), d);
+        NDArray z = arr(rand(b * d), b, d);
+        NDArray bias = arr(rand(d), d);
+        double[] state = rand(b * d * n);
+        KernelOutput fused =
+                k.selectiveStateUpdateProjected(
+                        arr(state, b, d, n), u, dtLow, weight, a, bm, cm, dSkip, z, bias, true);
+        KernelOutput composed =
+                k.selectiveStateUpdate(
+                        arr(state, b, d, n),
+                        u,
+                        dtLow.matMul(weight.transpose()),
+                        a,
+                        bm,
+                        cm,
+                        dSkip,
+                        z,
+                        bias,
+                        true);
+        assertArrayEquals(composed.output().toDoubleArray(), fused.output().toDoubleArray());
+        assertArrayEquals(composed.state().toDoubleArray(), fused.state().toDoubleArray());
+    }
+
+    @Test
     void ssdChunkScanMatchesRecurrenceForEveryChunkSize() {
         int b = 2;
         int l = 11;

@@ -20,6 +20,7 @@ import io.github.mambadjl.nativeops.RmsNormGatedArgs;
 import io.github.mambadjl.nativeops.SamplingSettings;
 import io.github.mambadjl.nativeops.SelectiveScanArgs;
 import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
+import io.github.mambadjl.nativeops.SelectiveStateUpdateProjectedArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
 import java.util.function.Supplier;
@@ -228,6 +229,93 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
             }
             return new KernelOutput(out, newState);
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One native kernel on the CPU and on a GPU ({@code
+     * mops_cpu_selective_state_update_projected}, {@code
+     * mops_cuda_selective_state_update_projected}) where {@code dtLow} and {@code dtProjWeight} are
+     * rank-2 arrays of this engine, on the device of {@code u} and in its dtype, with a contiguous
+     * last axis (the views of {@code x_proj}'s output that {@code Mamba} passes are): the step
+     * computes each channel's time step from {@code dtLow} and the channel's row of the weight,
+     * summed in float32 in the order of this engine's product of a decoding step (its GEMV) and
+     * rounded to the dtype before the bias and softplus, so that where the product runs that GEMV
+     * (up to 4 rows; on a GPU, one warp per column: rows of whole 16-byte vectors, fewer than 64 of
+     * them) the result is that of the product then {@link #selectiveStateUpdate}, bit for bit, and
+     * elsewhere differs from it only by the association of the float32 sums. Anywhere else, the
+     * default composition.
+     */
+    @Override
+    public KernelOutput selectiveStateUpdateProjected(
+            NDArray state,
+            NDArray u,
+            NDArray dtLow,
+            NDArray dtProjWeight,
+            NDArray a,
+            NDArray b,
+            NDArray c,
+            NDArray d,
+            NDArray z,
+            NDArray deltaBias,
+            boolean deltaSoftplus) {
+        if (!projectionFits(u, dtLow, dtProjWeight)) {
+            return SsmKernels.super.selectiveStateUpdateProjected(
+                    state, u, dtLow, dtProjWeight, a, b, c, d, z, deltaBias, deltaSoftplus);
+        }
+        requireRank("selectiveStateUpdateProjected", "u", u, 2);
+        requireState("selectiveStateUpdateProjected", state);
+        try (KernelArgs k = new KernelArgs("selectiveStateUpdateProjected", u)) {
+            MambaNDArray out = k.output(u.getShape(), k.storage());
+            MambaNDArray newState = k.stateToUpdate(state);
+            try {
+                SsmKernelDispatch.selectiveStateUpdateProjected(
+                        k.anchor(),
+                        new SelectiveStateUpdateProjectedArgs(
+                                KernelArgs.tensor(newState),
+                                k.strided(u),
+                                k.strided(dtLow),
+                                k.strided(dtProjWeight),
+                                k.float32(a),
+                                k.strided(k.grouped(b, 3)),
+                                k.strided(k.grouped(c, 3)),
+                                k.float32(d),
+                                k.strided(z),
+                                k.float32(deltaBias),
+                                deltaSoftplus,
+                                KernelArgs.tensor(out)));
+            } catch (RuntimeException e) {
+                out.close();
+                if (newState != state) {
+                    newState.close();
+                }
+                throw e;
+            }
+            return new KernelOutput(out, newState);
+        }
+    }
+
+    /**
+     * Whether the projected step's native kernel reads {@code dtLow} and the weight as they are:
+     * rank-2 arrays of this engine on the device of {@code u}, in its dtype, the last axis
+     * contiguous.
+     */
+    private static boolean projectionFits(NDArray u, NDArray dtLow, NDArray weight) {
+        return u instanceof MambaNDArray x
+                && dtLow instanceof MambaNDArray low
+                && weight instanceof MambaNDArray w
+                && low.getDataType() == x.getDataType()
+                && w.getDataType() == x.getDataType()
+                && low.backend() == x.backend()
+                && w.backend() == x.backend()
+                && rowsContiguous(low)
+                && rowsContiguous(w);
+    }
+
+    private static boolean rowsContiguous(MambaNDArray array) {
+        long[] dims = array.dims();
+        return dims.length == 2 && (dims[1] <= 1 || array.strides()[1] == 1);
     }
 
     /** {@inheritDoc} */

@@ -8,6 +8,7 @@ import io.github.mambadjl.nativeops.CudaKernels;
 import io.github.mambadjl.nativeops.RmsNormGatedArgs;
 import io.github.mambadjl.nativeops.SelectiveScanArgs;
 import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
+import io.github.mambadjl.nativeops.SelectiveStateUpdateProjectedArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
 
@@ -63,6 +64,15 @@ final class SsmKernelDispatch {
             CpuKernels.selectiveStateUpdate(a);
         } else {
             CudaKernels.selectiveStateUpdate(g.streamPointer(), a);
+        }
+    }
+
+    static void selectiveStateUpdateProjected(NDArray anchor, SelectiveStateUpdateProjectedArgs a) {
+        CudaBackend g = gpu(anchor);
+        if (g == null) {
+            CpuKernels.selectiveStateUpdateProjected(a);
+        } else {
+            CudaKernels.selectiveStateUpdateProjected(g.streamPointer(), a);
         }
     }
 

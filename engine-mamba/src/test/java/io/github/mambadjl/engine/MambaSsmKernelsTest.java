@@ -411,6 +411,122 @@ class MambaSsmKernelsTest {
                 s.tol);
     }
 
+    /**
+     * The projected step (dt_proj folded into one native kernel) against the default composition on
+     * this engine, the product then the plain step: bit for bit (the kernel sums dt as the engine's
+     * GEMV of up to 4 rows does and rounds it to the dtype), with dtLow, B and C the views of one
+     * x_proj output that Mamba passes; and against the reference.
+     */
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void selectiveStateUpdateProjected(Storage s) {
+        long batch = 3;
+        long dim = 40;
+        long rank = 24;
+        long n = 16;
+        NDArray[] h = f32(-1, 1, batch, dim, n);
+        NDArray[] u = rand(s.type, -1, 1, batch, dim);
+        NDArray[] proj = rand(s.type, -1, 1, batch, rank + 2 * n);
+        NDArray[] weight = rand(s.type, -0.4f, 0.4f, dim, rank);
+        NDArray[] a = f32(-2, -0.1f, dim, n);
+        NDArray[] d = f32(-1, 1, dim);
+        NDArray[] z = rand(s.type, -2, 2, batch, dim);
+        NDArray[] bias = f32(-1, 1, dim);
+        NDIndex low = new NDIndex(":, :{}", rank);
+        NDIndex bm = new NDIndex(":, {}:{}", rank, rank + n);
+        NDIndex cm = new NDIndex(":, {}:", rank + n);
+        SsmKernels kernels = SsmKernels.of(m(u));
+        NDArray state = fresh(h);
+        NDArray lowView = m(proj).get(low);
+        NDArray bView = m(proj).get(bm);
+        NDArray cView = m(proj).get(cm);
+        long blocks = MambaNDManager.hostBlocksInUse();
+        KernelOutput fused =
+                kernels.selectiveStateUpdateProjected(
+                        state, m(u), lowView, m(weight), m(a), bView, cView, m(d), m(z), m(bias),
+                        true);
+        // one kernel: the output is its only allocation (no product in between), the state is
+        // updated in place
+        assertEquals(blocks + 1, MambaNDManager.hostBlocksInUse(), "memory blocks allocated");
+        assertSame(state, fused.state());
+        KernelOutput composed =
+                kernels.selectiveStateUpdate(
+                        fresh(h),
+                        m(u),
+                        m(proj).get(low).matMul(m(weight).transpose()),
+                        m(a),
+                        m(proj).get(bm),
+                        m(proj).get(cm),
+                        m(d),
+                        m(z),
+                        m(bias),
+                        true);
+        assertArrayEquals(
+                composed.output().toType(DataType.FLOAT32, false).toFloatArray(),
+                fused.output().toType(DataType.FLOAT32, false).toFloatArray(),
+                "output");
+        assertArrayEquals(composed.state().toFloatArray(), fused.state().toFloatArray(), "state");
+        same(
+                "projected state update",
+                ref.selectiveStateUpdateProjected(
+                        t(h),
+                        t(u),
+                        t(proj).get(low),
+                        t(weight),
+                        t(a),
+                        t(proj).get(bm),
+                        t(proj).get(cm),
+                        t(d),
+                        t(z),
+                        t(bias),
+                        true),
+                fused,
+                s.tol);
+    }
+
+    /**
+     * A projection the native kernel cannot read as it is (a transposed weight or dtLow: the rank
+     * axis strided) takes the default composition, with the same result.
+     */
+    @Test
+    void selectiveStateUpdateProjectedFallsBackToTheComposition() {
+        long batch = 2;
+        long dim = 8;
+        long rank = 5;
+        long n = 4;
+        NDArray[] h = f32(-1, 1, batch, dim, n);
+        NDArray[] u = rand(DataType.BFLOAT16, -1, 1, batch, dim);
+        NDArray[] lowT = rand(DataType.BFLOAT16, -1, 1, rank, batch);
+        NDArray[] weightT = rand(DataType.BFLOAT16, -0.5f, 0.5f, rank, dim);
+        NDArray[] a = f32(-2, -0.1f, dim, n);
+        NDArray[] b = rand(DataType.BFLOAT16, -1, 1, batch, n);
+        NDArray[] c = rand(DataType.BFLOAT16, -1, 1, batch, n);
+        SsmKernels kernels = SsmKernels.of(m(u));
+        NDArray low = m(lowT).transpose();
+        NDArray weight = m(weightT).transpose();
+        KernelOutput expected =
+                kernels.selectiveStateUpdate(
+                        fresh(h),
+                        m(u),
+                        low.matMul(weight.transpose()),
+                        m(a),
+                        m(b),
+                        m(c),
+                        null,
+                        null,
+                        null,
+                        true);
+        NDArray[][] lowAndWeight = {
+            {low, weight}, {low, weight.duplicate()}, {low.duplicate(), weight}
+        };
+        for (NDArray[] lw : lowAndWeight) {
+            KernelOutput got =
+                    kernels.selectiveStateUpdateProjected(
+                            fresh(h), m(u), lw[0], lw[1], m(a), m(b), m(c), null, null, null, true);
+            same("fallback", expected, got, Storage.BFLOAT16.tol);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Storage.class)
     void ssdChunkScan(Storage s) {

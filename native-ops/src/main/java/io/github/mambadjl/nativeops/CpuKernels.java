@@ -190,6 +190,46 @@ public final class CpuKernels {
     }
 
     /**
+     * Runs one decoding step of the Mamba-1 scan with its {@code dt_proj} folded in (see {@link
+     * SelectiveStateUpdateProjectedArgs}).
+     *
+     * @param a the checked arguments
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call
+     */
+    public static void selectiveStateUpdateProjected(SelectiveStateUpdateProjectedArgs a) {
+        a.checkBounds();
+        int status =
+                CpuLibrary.mops_cpu_selective_state_update_projected(
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dtLow().pointer(),
+                        a.dtLow().stride(0),
+                        a.dtProjWeight().pointer(),
+                        a.dtProjWeight().stride(0),
+                        a.dtLow().size(1),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, SelectiveStateUpdateProjectedArgs.OP, a::shapes);
+    }
+
+    /**
      * Runs the Mamba-2 chunked SSD (see {@link SsdArgs}).
      *
      * @param a the checked arguments

@@ -115,6 +115,33 @@ final class CpuLibrary {
             Pointer out,
             long[] outStrides);
 
+    static native int mops_cpu_selective_state_update_projected(
+            int dtype,
+            long batch,
+            long dim,
+            long dstate,
+            long ngroups,
+            Pointer state,
+            Pointer x,
+            long[] xStrides,
+            Pointer dtLow,
+            long dtLowBatchStride,
+            Pointer dtProjWeight,
+            long dtProjRowStride,
+            long dtRank,
+            Pointer a,
+            Pointer b,
+            long[] bStrides,
+            Pointer c,
+            long[] cStrides,
+            Pointer d,
+            Pointer z,
+            long[] zStrides,
+            Pointer dtBias,
+            int softplus,
+            Pointer out,
+            long[] outStrides);
+
     static native int mops_cpu_ssd(
             int dtype,
             long batch,

@@ -185,6 +185,49 @@ public final class CudaKernels {
     }
 
     /**
+     * Queues one decoding step of the Mamba-1 scan with its {@code dt_proj} folded in (see {@link
+     * SelectiveStateUpdateProjectedArgs}) on a stream.
+     *
+     * @param stream the CUDA stream, or {@code null} for the default stream
+     * @param a the checked arguments (device memory)
+     * @throws IllegalArgumentException if a tensor lies outside its memory
+     * @throws NativeOpException if the native library refuses the call or the launch fails
+     */
+    public static void selectiveStateUpdateProjected(
+            Pointer stream, SelectiveStateUpdateProjectedArgs a) {
+        a.checkBounds();
+        int status =
+                CudaLibrary.mops_cuda_selective_state_update_projected(
+                        stream,
+                        a.x().dtype().code(),
+                        a.x().size(0),
+                        a.x().size(1),
+                        a.b().size(2),
+                        a.b().size(1),
+                        a.state().pointer(),
+                        a.x().pointer(),
+                        strides(a.x()),
+                        a.dtLow().pointer(),
+                        a.dtLow().stride(0),
+                        a.dtProjWeight().pointer(),
+                        a.dtProjWeight().stride(0),
+                        a.dtLow().size(1),
+                        a.a().pointer(),
+                        a.b().pointer(),
+                        strides(a.b()),
+                        a.c().pointer(),
+                        strides(a.c()),
+                        ptr(a.d()),
+                        ptr(a.z()),
+                        strides(a.z()),
+                        ptr(a.dtBias()),
+                        a.softplus() ? 1 : 0,
+                        a.out().pointer(),
+                        strides(a.out()));
+        check(status, "cuda_" + SelectiveStateUpdateProjectedArgs.OP, a::shapes);
+    }
+
+    /**
      * Queues the Mamba-2 chunked SSD (see {@link SsdArgs}) on a stream.
      *
      * @param stream the CUDA stream, or {@code null} for the default stream

@@ -124,6 +124,34 @@ final class CudaLibrary {
             Pointer out,
             long[] outStrides);
 
+    static native int mops_cuda_selective_state_update_projected(
+            Pointer stream,
+            int dtype,
+            long batch,
+            long dim,
+            long dstate,
+            long ngroups,
+            Pointer state,
+            Pointer x,
+            long[] xStrides,
+            Pointer dtLow,
+            long dtLowBatchStride,
+            Pointer dtProjWeight,
+            long dtProjRowStride,
+            long dtRank,
+            Pointer a,
+            Pointer b,
+            long[] bStrides,
+            Pointer c,
+            long[] cStrides,
+            Pointer d,
+            Pointer z,
+            long[] zStrides,
+            Pointer dtBias,
+            int softplus,
+            Pointer out,
+            long[] outStrides);
+
     static native int mops_cuda_ssd(
             Pointer stream,
             int dtype,

@@ -15,6 +15,15 @@ interface Backend {
 
     void selectiveStateUpdate(SelectiveStateUpdateArgs a);
 
+    void selectiveStateUpdateProjected(SelectiveStateUpdateProjectedArgs a);
+
+    /**
+     * The engine's product {@code dt[b, d] = sum_r low[b, r] * weight[d, r]} in the inputs' dtype
+     * (the matmul of {@code low} by the transposed weight), into a contiguous {@code dt}: the
+     * {@code dt_proj} that the projected step folds in.
+     */
+    void dtProjection(NativeTensor low, NativeTensor weight, NativeTensor dt);
+
     void ssd(SsdArgs a);
 
     void ssdStateUpdate(SsdStateUpdateArgs a);
@@ -44,6 +53,26 @@ interface Backend {
                 @Override
                 public void selectiveStateUpdate(SelectiveStateUpdateArgs a) {
                     CpuKernels.selectiveStateUpdate(a);
+                }
+
+                @Override
+                public void selectiveStateUpdateProjected(SelectiveStateUpdateProjectedArgs a) {
+                    CpuKernels.selectiveStateUpdateProjected(a);
+                }
+
+                @Override
+                public void dtProjection(NativeTensor low, NativeTensor weight, NativeTensor dt) {
+                    CpuTensorOps.matmul(
+                            TensorDType.valueOf(low.dtype().name()),
+                            1,
+                            low.size(0),
+                            weight.size(0),
+                            low.size(1),
+                            low.address(),
+                            new long[] {0, low.stride(0), low.stride(1)},
+                            weight.address(),
+                            new long[] {0, weight.stride(1), weight.stride(0)},
+                            dt.address());
                 }
 
                 @Override

@@ -152,6 +152,64 @@ final class GpuBackend implements Backend {
     }
 
     @Override
+    public void selectiveStateUpdateProjected(SelectiveStateUpdateProjectedArgs a) {
+        run(
+                () ->
+                        CudaKernels.selectiveStateUpdateProjected(
+                                stream.handle(),
+                                new SelectiveStateUpdateProjectedArgs(
+                                        dev(a.state()),
+                                        dev(a.x()),
+                                        dev(a.dtLow()),
+                                        dev(a.dtProjWeight()),
+                                        dev(a.a()),
+                                        dev(a.b()),
+                                        dev(a.c()),
+                                        dev(a.d()),
+                                        dev(a.z()),
+                                        dev(a.dtBias()),
+                                        a.softplus(),
+                                        dev(a.out()))),
+                a.state(),
+                a.out());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the engine's GEMV wherever it applies ({@code GemvMode.ALWAYS}, its default split),
+     * cuBLASLt elsewhere; the mode goes back to {@code MEASURE} (the default) afterwards.
+     */
+    @Override
+    public void dtProjection(NativeTensor low, NativeTensor weight, NativeTensor dt) {
+        run(
+                () -> {
+                    CudaTensorOps.loadGemm();
+                    CudaTensorOps.setGemvMode(CudaTensorOps.GemvMode.ALWAYS);
+                    try {
+                        NativeTensor l = dev(low);
+                        NativeTensor w = dev(weight);
+                        CudaTensorOps.matmul(
+                                Pointer.nativeValue(stream.handle()),
+                                TensorDType.valueOf(low.dtype().name()),
+                                1,
+                                low.size(0),
+                                weight.size(0),
+                                low.size(1),
+                                l.address(),
+                                new long[] {0, low.stride(0), low.stride(1)},
+                                w.address(),
+                                new long[] {0, weight.stride(1), weight.stride(0)},
+                                dev(dt).address(),
+                                false);
+                    } finally {
+                        CudaTensorOps.setGemvMode(CudaTensorOps.GemvMode.MEASURE);
+                    }
+                },
+                dt);
+    }
+
+    @Override
     public void ssd(SsdArgs a) {
         run(
                 () ->

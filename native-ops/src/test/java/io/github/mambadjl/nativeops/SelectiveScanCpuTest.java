@@ -1,10 +1,13 @@
 package io.github.mambadjl.nativeops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -315,6 +318,281 @@ class SelectiveScanCpuTest {
             strides[i] = t.stride(i);
         }
         return t.view(time * t.stride(r), shape, strides);
+    }
+
+    /**
+     * Whether this backend's {@link Backend#dtProjection} sums every dt in the order of the
+     * projected step, so that the two forms of the step agree bit for bit: on the CPU, the GEMV (up
+     * to 4 rows; the packed GEMM beyond).
+     */
+    boolean productSumsLikeTheStep(
+            DType dtype, int batch, int rank, int lowStride, int weightStride) {
+        return batch <= 4;
+    }
+
+    @ParameterizedTest(name = "b {0} d {1} rank {2} n {3} padded weight {4} {5}")
+    @CsvSource({
+        "1, 64, 160, 16, false, BFLOAT16",
+        "3, 64, 160, 16, false, FLOAT16",
+        "4, 70, 160, 16, false, FLOAT32",
+        "2, 40, 48, 16, true, BFLOAT16",
+        "2, 40, 37, 16, false, FLOAT32",
+        "3, 33, 37, 5, true, FLOAT16",
+        "1, 300, 1, 16, false, BFLOAT16",
+        "2, 24, 300, 64, false, FLOAT32",
+        "2, 24, 13, 256, false, BFLOAT16",
+        // more rows than the CPU's GEMV takes: the packed GEMM sums in another order
+        "5, 40, 160, 16, false, BFLOAT16",
+        "6, 24, 37, 16, true, FLOAT32",
+        "5, 24, 48, 16, false, FLOAT16"
+    })
+    void projectedStepEqualsProductThenStep(
+            int batch, int dim, int rank, int n, boolean paddedWeight, DType dtype) {
+        long seed = SEED + batch * 131L + dim * 17L + rank * 3L + n * 7L + dtype.ordinal();
+        checkProjectedStep(seed, batch, dim, rank, n, paddedWeight, dtype);
+    }
+
+    /**
+     * The projected step (dt_proj folded in) against the product ({@link Backend#dtProjection})
+     * followed by the plain step, in the engine's layout: dtLow, B and C views of one x_proj output
+     * {@code [batch, rank + 2n]}, the weight {@code [dim, rank]} (or a view of {@code [dim, rank +
+     * 3]}). Where the product sums as the step does ({@link #productSumsLikeTheStep}), outputs and
+     * states must be equal bit for bit; elsewhere the step's dt may differ from the product's by
+     * the association of the float32 sum (at most {@code 2 rank 2^-24 sum_r |low_r w_r|}) and one
+     * rounding to the dtype, so its outputs and states must lie between those of the plain step at
+     * the dtype's values that bracket that range around the product's dt.
+     */
+    void checkProjectedStep(
+            long seed, int batch, int dim, int rank, int n, boolean paddedWeight, DType dtype) {
+        Random rnd = new Random(seed);
+        int w = rank + 2 * n;
+        int ldw = paddedWeight ? rank + 3 : rank;
+        NativeTensor x = Host.tensor(dtype, Host.gaussian(rnd, batch * w, 1), batch, w);
+        NativeTensor low = x.view(0, new long[] {batch, rank}, new long[] {w, 1});
+        long[] bcShape = {batch, 1, n};
+        long[] bcStrides = {w, n, 1};
+        NativeTensor bm = x.view(rank, bcShape, bcStrides);
+        NativeTensor cm = x.view(rank + n, bcShape, bcStrides);
+        NativeTensor weight =
+                Host.tensor(dtype, Host.gaussian(rnd, dim * ldw, 1 / Math.sqrt(rank)), dim, ldw)
+                        .view(0, new long[] {dim, rank}, new long[] {ldw, 1});
+        NativeTensor u = Host.tensor(dtype, Host.gaussian(rnd, batch * dim, 1), batch, dim);
+        NativeTensor z = Host.tensor(dtype, Host.gaussian(rnd, batch * dim, 1), batch, dim);
+        NativeTensor a = Host.f32(Host.uniform(rnd, dim * n, -2, -0.2), dim, n);
+        NativeTensor d = Host.f32(Host.gaussian(rnd, dim, 1), dim);
+        NativeTensor bias = Host.f32(Host.uniform(rnd, dim, -1, 0), dim);
+        float[] init = Host.gaussian(rnd, batch * dim * n, 1);
+
+        NativeTensor state = Host.f32(init, batch, dim, n);
+        NativeTensor out = Host.poisoned(dtype, batch, dim);
+        backend()
+                .selectiveStateUpdateProjected(
+                        new SelectiveStateUpdateProjectedArgs(
+                                state, u, low, weight, a, bm, cm, d, z, bias, true, out));
+        float[] gotOut = Host.read(out);
+        float[] gotState = Host.read(state);
+
+        NativeTensor dt = Host.poisoned(dtype, batch, dim);
+        backend().dtProjection(low, weight, dt);
+        float[] dtv = Host.read(dt);
+        Function<float[], float[][]> plainStep =
+                dts -> {
+                    NativeTensor st = Host.f32(init, batch, dim, n);
+                    NativeTensor o = Host.poisoned(dtype, batch, dim);
+                    backend()
+                            .selectiveStateUpdate(
+                                    new SelectiveStateUpdateArgs(
+                                            st,
+                                            u,
+                                            Host.tensor(dtype, dts, batch, dim),
+                                            a,
+                                            bm,
+                                            cm,
+                                            d,
+                                            z,
+                                            bias,
+                                            true,
+                                            o));
+                    return new float[][] {Host.read(o), Host.read(st)};
+                };
+        float[][] plain = plainStep.apply(dtv);
+        if (productSumsLikeTheStep(dtype, batch, rank, w, ldw)) {
+            assertArrayEquals(plain[0], gotOut, "out, seed " + seed);
+            assertArrayEquals(plain[1], gotState, "state, seed " + seed);
+            return;
+        }
+        float[] lows = Host.read(low);
+        float[] ws = Host.read(weight);
+        float[] dtLo = new float[dtv.length];
+        float[] dtHi = new float[dtv.length];
+        for (int bb = 0; bb < batch; bb++) {
+            for (int c = 0; c < dim; c++) {
+                double magnitude = 0;
+                for (int r = 0; r < rank; r++) {
+                    magnitude += Math.abs((double) lows[bb * rank + r] * ws[c * rank + r]);
+                }
+                int i = bb * dim + c;
+                double reach = 2.0 * rank * 0x1p-24 * magnitude + ulp(dtype, dtv[i]);
+                dtLo[i] = atMost(dtype, dtv[i] - reach);
+                dtHi[i] = atLeast(dtype, dtv[i] + reach);
+            }
+        }
+        float[][] lo = plainStep.apply(dtLo);
+        float[][] hi = plainStep.apply(dtHi);
+        assertBetween("out", lo[0], hi[0], plain[0], gotOut, dtype, seed);
+        assertBetween("state", lo[1], hi[1], plain[1], gotState, DType.FLOAT32, seed);
+    }
+
+    /**
+     * Requires each got[i] to lie between the smallest and the largest of lo[i], hi[i] and mid[i],
+     * widened by one unit in the last place of dtype (its own rounding) and 1e-5 of the values'
+     * size (float32 evaluation).
+     */
+    static void assertBetween(
+            String what, float[] lo, float[] hi, float[] mid, float[] got, DType dtype, long seed) {
+        for (int i = 0; i < got.length; i++) {
+            float min = Math.min(mid[i], Math.min(lo[i], hi[i]));
+            float max = Math.max(mid[i], Math.max(lo[i], hi[i]));
+            double slack =
+                    ulp(dtype, Math.max(Math.abs(min), Math.abs(max)))
+                            + 1e-5 * (1 + Math.abs(mid[i]));
+            if (!(got[i] >= min - slack && got[i] <= max + slack)) {
+                fail(
+                        what
+                                + "["
+                                + i
+                                + "]: "
+                                + got[i]
+                                + " is outside ["
+                                + min
+                                + ", "
+                                + max
+                                + "] +- "
+                                + slack
+                                + ", seed "
+                                + seed);
+            }
+        }
+    }
+
+    /** The spacing of dtype's values at v (the larger of the steps up and down). */
+    static double ulp(DType dtype, float v) {
+        float r = Host.roundTo(dtype, v);
+        return Math.max(step(dtype, r, true) - r, r - step(dtype, r, false));
+    }
+
+    /** The largest value of dtype that is at most v. */
+    static float atMost(DType dtype, double v) {
+        float r = Host.roundTo(dtype, (float) v);
+        return r > v ? step(dtype, r, false) : r;
+    }
+
+    /** The smallest value of dtype that is at least v. */
+    static float atLeast(DType dtype, double v) {
+        float r = Host.roundTo(dtype, (float) v);
+        return r < v ? step(dtype, r, true) : r;
+    }
+
+    /** The neighbour of v (a finite value of dtype) above or below it among dtype's values. */
+    static float step(DType dtype, float v, boolean up) {
+        if (dtype == DType.FLOAT16) {
+            int h = Host.floatToHalf(v) & 0xFFFF;
+            if (v == 0) {
+                return Host.halfToFloat((short) (up ? 0x0001 : 0x8001));
+            }
+            return Host.halfToFloat((short) ((v > 0) == up ? h + 1 : h - 1));
+        }
+        int unit = dtype == DType.BFLOAT16 ? 1 << 16 : 1;
+        if (v == 0) {
+            float tiny = Float.intBitsToFloat(unit);
+            return up ? tiny : -tiny;
+        }
+        int bits = Float.floatToRawIntBits(v);
+        return Float.intBitsToFloat((v > 0) == up ? bits + unit : bits - unit);
+    }
+
+    @Test
+    void projectedStepChecksItsArguments() {
+        Random rnd = new Random(SEED);
+        NativeTensor state = Host.f32(new float[2 * 4 * 3], 2, 4, 3);
+        NativeTensor u = Host.f32(Host.gaussian(rnd, 8, 1), 2, 4);
+        NativeTensor low = Host.f32(Host.gaussian(rnd, 10, 1), 2, 5);
+        NativeTensor weight = Host.f32(Host.gaussian(rnd, 20, 1), 4, 5);
+        NativeTensor a = Host.f32(Host.uniform(rnd, 12, -2, -0.2), 4, 3);
+        NativeTensor bc = Host.f32(Host.gaussian(rnd, 6, 1), 2, 1, 3);
+        NativeTensor out = Host.poisoned(DType.FLOAT32, 2, 4);
+        IllegalArgumentException wrongType =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveStateUpdateProjectedArgs(
+                                        state,
+                                        u,
+                                        low,
+                                        Host.tensor(DType.BFLOAT16, new float[20], 4, 5),
+                                        a,
+                                        bc,
+                                        bc,
+                                        null,
+                                        null,
+                                        null,
+                                        true,
+                                        out));
+        assertTrue(
+                wrongType.getMessage().contains("dtProjWeight must be float32"),
+                wrongType.getMessage());
+        IllegalArgumentException wrongRank =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveStateUpdateProjectedArgs(
+                                        state,
+                                        u,
+                                        low,
+                                        Host.f32(new float[24], 4, 6),
+                                        a,
+                                        bc,
+                                        bc,
+                                        null,
+                                        null,
+                                        null,
+                                        true,
+                                        out));
+        assertTrue(
+                wrongRank.getMessage().contains("dtProjWeight must have shape [4, 5]"),
+                wrongRank.getMessage());
+        IllegalArgumentException strided =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SelectiveStateUpdateProjectedArgs(
+                                        state,
+                                        u,
+                                        low,
+                                        weight.withStrides(1, 4),
+                                        a,
+                                        bc,
+                                        bc,
+                                        null,
+                                        null,
+                                        null,
+                                        true,
+                                        out));
+        assertTrue(
+                strided.getMessage().contains("dtProjWeight's last axis must have stride 1"),
+                strided.getMessage());
+        NativeTensor nullLow = NativeTensor.wrap(0, 1 << 20, DType.FLOAT32, 2, 5);
+        NativeOpException e =
+                assertThrows(
+                        NativeOpException.class,
+                        () ->
+                                backend()
+                                        .selectiveStateUpdateProjected(
+                                                new SelectiveStateUpdateProjectedArgs(
+                                                        state, u, nullLow, weight, a, bc, bc, null,
+                                                        null, null, true, out)));
+        assertEquals(Status.INVALID_ARGUMENT, e.getStatus());
+        assertTrue(e.getMessage().contains("dt_low is NULL"), e.getMessage());
     }
 
     @Test

@@ -36,6 +36,52 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
         return 1_048_576;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the GPU, {@link GpuBackend#dtProjection} takes the engine's GEMV wherever it applies
+     * (rows starting on 16 bytes, dt rank filling whole 16-byte vectors, up to 4 rows) with its
+     * default split ({@code GemvMode.ALWAYS}): one warp per column, the step's order, where a row
+     * has fewer than 64 vectors (the most the engine then chooses from, cuBLASLt aside); elsewhere
+     * cuBLASLt or the GEMV split over several warps sums in other orders.
+     */
+    @Override
+    boolean productSumsLikeTheStep(
+            DType dtype, int batch, int rank, int lowStride, int weightStride) {
+        int elem = dtype.byteSize();
+        return batch <= 4
+                && rank * elem % 16 == 0
+                && lowStride * elem % 16 == 0
+                && weightStride * elem % 16 == 0
+                && rank * elem / 16 < 64;
+    }
+
+    /**
+     * The projected step at the shapes of mamba-2.8b (5120 channels, dt rank 160, 16 states; bit
+     * for bit the GEMV then the plain step) and at other ranks: 48 and 96 (whole vectors, bit for
+     * bit), 37 (no whole vectors: the scalar sum, against cuBLASLt) and 256 in float32 (64 vectors:
+     * the GEMV splits the product over two warps).
+     */
+    @ParameterizedTest(name = "b {0} d {1} rank {2} {3}")
+    @CsvSource({
+        "1, 5120, 160, BFLOAT16",
+        "3, 5120, 160, BFLOAT16",
+        "1, 5120, 160, FLOAT16",
+        "3, 5120, 160, FLOAT16",
+        "1, 5120, 160, FLOAT32",
+        "3, 5120, 160, FLOAT32",
+        "3, 5120, 48, BFLOAT16",
+        "1, 2560, 48, FLOAT32",
+        "4, 1536, 96, FLOAT16",
+        "3, 5120, 37, BFLOAT16",
+        "1, 5120, 37, FLOAT32",
+        "2, 5120, 256, FLOAT32"
+    })
+    void projectedStepAtModelShapes(int batch, int dim, int rank, DType dtype) {
+        long seed = SEED + batch * 131L + dim * 17L + rank * 3L + dtype.ordinal();
+        checkProjectedStep(seed, batch, dim, rank, 16, false, dtype);
+    }
+
     @ParameterizedTest(
             name = "b {0} d {1} l {2} n {3} g {4} z {5} bias {6} softplus {7} [b,l,d] {8} {9}")
     @CsvSource({
