@@ -11,17 +11,20 @@
 // ITEMS) of a chunk of CHUNK = 32 * ITEMS steps. Per chunk the block stages u, the transformed dt
 // (bias, softplus, limits) and the chunk's B and C as float32 in shared memory, loaded with 16-byte
 // vectors along whichever axis is contiguous (channels or states in the engine's channels-last
-// views, time in the [b, d, l] layout; element by element where neither is aligned), each lane's
-// ITEMS steps in one row segment with its float4 groups swizzled so that the lanes' 16-byte reads
-// are free of bank conflicts. For each state n a lane walks its steps from zero (decays exp2(dt *
-// A * log2(e)), the decay of the whole segment exp2(A * log2(e) * sum dt)), the warp combines the
-// segments' (decay, end state) pairs with an inclusive shuffle scan in time order, the state
-// carried from the previous chunk (or the initial state) enters through the exclusive prefix, and
-// the lane walks its steps again from its entering state, adding C * h to its outputs; the last
-// lane leaves the chunk's end state in shared memory for the next chunk. The outputs (with D * u,
-// gated by silu(z)) replace u in shared memory and are stored cooperatively, vectorised like the
-// loads; after the last chunk the carried states are the final state. The states stay float32,
-// so the result differs from the sequential walk only by association.
+// views, time in the [b, d, l] layout; element by element where neither is aligned; a thread's
+// loads of a tile issued together, and L2 asked for the next chunk's lines while this one is
+// scanned), each lane's ITEMS steps in one row segment with its float4 groups swizzled so that
+// the lanes' 16-byte reads are free of bank conflicts. For each state n a lane walks its steps from
+// zero (decays exp2(dt * A * log2(e)), the decay of the whole segment exp2(A * log2(e) * sum dt)),
+// the warp combines the segments' (decay, end state) pairs with an inclusive shuffle scan in time
+// order, the state carried from the previous chunk (or the initial state) enters through the
+// exclusive prefix, and the lane walks its steps again from its entering state (the decays kept in
+// registers), adding C * h to its outputs; the last lane leaves the chunk's end state in shared
+// memory for the next chunk. The outputs (with D * u, gated by silu(z)) replace u in shared memory
+// and are stored cooperatively, vectorised like the loads; after the last chunk the carried states
+// are the final state. The states stay float32, so the result differs from the sequential walk only
+// by association. 256 threads of at most 128 registers and 97 KiB of shared memory (N = 16): two
+// blocks per multiprocessor.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +48,7 @@ constexpr int ROWS = 8;              // channels (warps) per block
 constexpr int THREADS = ROWS * LANES;
 constexpr int MAX_STATES = 16;
 constexpr int VEC_BYTES = 16;
+constexpr int IN_FLIGHT = 4; // 16-byte loads a thread issues together when staging a tile
 constexpr unsigned FULL_MASK = 0xffffffffu;
 
 static_assert(QUADS * 4 == ITEMS && 8 % QUADS == 0, "a lane segment is 1, 2, 4 or 8 float4s");
@@ -66,6 +70,16 @@ struct BlockedLayout {
 template <typename T> constexpr int VEC = VEC_BYTES / static_cast<int>(sizeof(T));
 
 /**
+ * threadIdx.x, read anew at every use: the tile loops' per-thread indices and offsets are the same
+ * in every chunk, and hoisted out of the chunk loop they would hold registers through the scan.
+ */
+__device__ __forceinline__ int thread_index() {
+    int tid;
+    asm volatile("mov.u32 %0, %%tid.x;" : "=r"(tid));
+    return tid;
+}
+
+/**
  * What a lane's float4 indices are XORed with: the 8 lanes of one 16-byte shared-memory phase
  * read segments ITEMS floats apart, and the XOR spreads their reads over distinct banks.
  */
@@ -80,11 +94,19 @@ __device__ __forceinline__ int slot(int t) {
     return lane * ITEMS + ((((i >> 2) ^ swizzle(lane)) << 2) | (i & 3));
 }
 
-template <typename T> __device__ __forceinline__ void load_vec(const T *src, T (&v)[VEC<T>]) {
-    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(src));
-    memcpy(v, &raw, sizeof raw);
+/** A 16-byte vector of T, kept packed. */
+template <typename T> __device__ __forceinline__ uint4 load_vec(const T *src) {
+    return __ldg(reinterpret_cast<const uint4 *>(src));
 }
 
+/** Element j of a packed vector. */
+template <typename T> __device__ __forceinline__ T element(const uint4 &raw, int j) {
+    T v;
+    memcpy(&v, reinterpret_cast<const char *>(&raw) + j * sizeof(T), sizeof(T));
+    return v;
+}
+
+/** Stores the elements of v as one 16-byte vector. */
 template <typename T> __device__ __forceinline__ void store_vec(T *dst, const T (&v)[VEC<T>]) {
     uint4 raw;
     memcpy(&raw, v, sizeof raw);
@@ -92,122 +114,171 @@ template <typename T> __device__ __forceinline__ void store_vec(T *dst, const T 
 }
 
 /**
- * Reads a tile of `rows` rows by `steps` steps whose element (r, t) lies at src[r * rs + t * ts]
- * and hands each (r, t, value) of r < rows_valid to put. ALONG_ROWS (rs == 1, rows_valid == rows
- * a multiple of the vector) and ALONG_TIME (ts == 1) read 16-byte vectors; SCALAR reads elements,
- * consecutive threads along the axis of smaller stride.
+ * A tensor's tile of one chunk: element (r, t) at src[r * rs + t * ts] for the first rows_valid
+ * of `rows` rows and the chunk's `steps` steps, read or written in `mode`: ALONG_ROWS (rs == 1,
+ * rows_valid == rows a multiple of the vector) and ALONG_TIME (ts == 1) by 16-byte vectors, the
+ * SCALAR mode and the ragged end of ALONG_TIME element by element.
  */
-template <typename T, typename Put>
-__device__ __forceinline__ void stage_tile(const T *src, int64_t rs, int64_t ts, int rows,
-                                           int rows_valid, int steps, int mode, Put put) {
-    constexpr int V = VEC<T>;
-    if (mode == ALONG_ROWS) {
-        const int per_step = rows / V;
-        for (int k = threadIdx.x; k < per_step * steps; k += THREADS) {
-            const int t = k / per_step;
-            const int r0 = (k % per_step) * V;
-            T v[V];
-            load_vec(src + r0 + t * ts, v);
-#pragma unroll
-            for (int j = 0; j < V; ++j) {
-                put(r0 + j, t, to_float(v[j]));
-            }
+template <typename T> struct Tile {
+    const T *src;
+    int64_t rs;
+    int64_t ts;
+    int rows;
+    int rows_valid;
+    int steps;
+    int mode;
+
+    /** Whether a thread's item k is a whole vector of the tile (in MODE), from element (r, t). */
+    template <int MODE> __device__ __forceinline__ bool vector_at(int k, int &r, int &t) const {
+        constexpr int V = VEC<T>;
+        if (MODE == ALONG_ROWS) {
+            const int per_step = rows / V;
+            r = (k % per_step) * V;
+            t = k / per_step;
+            return k < per_step * steps;
         }
-    } else if (mode == ALONG_TIME) {
         constexpr int per_row = CHUNK / V;
-        for (int k = threadIdx.x; k < rows_valid * per_row; k += THREADS) {
-            const int r = k / per_row;
-            const int t0 = (k % per_row) * V;
-            const T *at = src + r * rs + t0;
-            if (t0 + V <= steps) {
-                T v[V];
-                load_vec(at, v);
+        r = k / per_row;
+        t = (k % per_row) * V;
+        return k < rows_valid * per_row && t + V <= steps;
+    }
+
+    /** Calls f(r, t) for every element of the tile outside the whole vectors (all for SCALAR). */
+    template <typename F> __device__ __forceinline__ void for_elements(F f) const {
+        if (mode == ALONG_ROWS) {
+            return;
+        }
+        const int from = mode == ALONG_TIME ? steps - steps % VEC<T> : 0;
+        const int span = steps - from;
+        const bool rows_fast = rs <= ts; // consecutive threads along the smaller stride
+        for (int k = thread_index(); k < rows_valid * span; k += THREADS) {
+            const int r = rows_fast ? k % rows_valid : k / span;
+            const int t = from + (rows_fast ? k / rows_valid : k % span);
+            f(r, t);
+        }
+    }
+
+    __device__ __forceinline__ T at(int r, int t) const { return src[r * rs + t * ts]; }
+};
+
+/** The most vectors a thread loads of a tile of ROWS_ rows. */
+template <typename T, int ROWS_> constexpr int MAX_VECTORS = ROWS_ * CHUNK / (VEC<T> * THREADS);
+
+/**
+ * Hands the elements of a tile's whole vectors in MODE to put: the thread's MAXV vectors at
+ * most, loaded IN_FLIGHT at a time (all loads of a batch issued before the first is used).
+ */
+template <int MODE, int MAXV, typename T, typename Put>
+__device__ __forceinline__ void stage_vectors(const Tile<T> &tile, Put put) {
 #pragma unroll
-                for (int j = 0; j < V; ++j) {
-                    put(r, t0 + j, to_float(v[j]));
-                }
-            } else {
-                for (int j = 0; t0 + j < steps; ++j) {
-                    put(r, t0 + j, to_float(at[j]));
-                }
+    for (int batch = 0; batch < MAXV; batch += IN_FLIGHT) {
+        uint4 v[IN_FLIGHT];
+#pragma unroll
+        for (int i = 0; i < IN_FLIGHT && batch + i < MAXV; ++i) {
+            int r = 0;
+            int t = 0;
+            if (tile.template vector_at<MODE>(thread_index() + (batch + i) * THREADS, r, t)) {
+                v[i] = load_vec(tile.src + r * tile.rs + t * tile.ts);
             }
         }
-    } else {
-        const bool rows_fast = rs <= ts;
-        for (int k = threadIdx.x; k < rows * CHUNK; k += THREADS) {
-            const int r = rows_fast ? k % rows : k / CHUNK;
-            const int t = rows_fast ? k / rows : k % CHUNK;
-            if (r < rows_valid && t < steps) {
-                put(r, t, to_float(src[r * rs + t * ts]));
+#pragma unroll
+        for (int i = 0; i < IN_FLIGHT && batch + i < MAXV; ++i) {
+            int r = 0;
+            int t = 0;
+            if (tile.template vector_at<MODE>(thread_index() + (batch + i) * THREADS, r, t)) {
+#pragma unroll
+                for (int j = 0; j < VEC<T>; ++j) {
+                    const float value = to_float(element<T>(v[i], j));
+                    MODE == ALONG_ROWS ? put(r + j, t, value) : put(r, t + j, value);
+                }
             }
         }
     }
 }
 
+/** Asks L2 for the lines of a tile's whole vectors in MODE (no wait, no registers held). */
+template <int MODE, int MAXV, typename T>
+__device__ __forceinline__ void prefetch_vectors(const Tile<T> &tile) {
+#pragma unroll
+    for (int it = 0; it < MAXV; ++it) {
+        int r = 0;
+        int t = 0;
+        if (tile.template vector_at<MODE>(thread_index() + it * THREADS, r, t)) {
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(tile.src + r * tile.rs + t * tile.ts));
+        }
+    }
+}
+
+/** Asks L2 for a tile read by vectors (the element-wise modes are left to their loads). */
+template <int MAXV, typename T> __device__ __forceinline__ void prefetch_tile(const Tile<T> &tile) {
+    if (tile.mode == ALONG_ROWS) {
+        prefetch_vectors<ALONG_ROWS, MAXV>(tile);
+    } else if (tile.mode == ALONG_TIME) {
+        prefetch_vectors<ALONG_TIME, MAXV>(tile);
+    }
+}
+
+/** Hands every element (r, t, value) of a tile to put: its whole vectors, then the rest. */
+template <int MAXV, typename T, typename Put>
+__device__ __forceinline__ void stage_tile(const Tile<T> &tile, Put put) {
+    if (tile.mode == ALONG_ROWS) {
+        stage_vectors<ALONG_ROWS, MAXV>(tile, put);
+    } else if (tile.mode == ALONG_TIME) {
+        stage_vectors<ALONG_TIME, MAXV>(tile, put);
+    }
+    tile.for_elements([&](int r, int t) { put(r, t, to_float(tile.at(r, t))); });
+}
+
 /**
- * Stores the chunk's outputs: element (r, t) of out (at dst[r * rs + t * ts]) is the staged
- * output y[r][slot(t)] gated by silu of z (at z[r * zrs + t * zts]; no gate where z is NULL), for
- * r < rows_valid and t < steps, with the access modes of stage_tile (z's strides match out's in
- * the vector modes).
+ * Stores the whole vectors in MODE of the chunk's outputs: element (r, t) of the out tile `o`
+ * (o.src is the output) is the staged output y[r][slot(t)] gated by silu of z's element (r, t)
+ * (no gate where z.src is NULL; z has o's mode), the thread's z loads in flight together.
  */
-template <typename T>
-__device__ __forceinline__ void store_tile(T *dst, int64_t rs, int64_t ts, const T *z, int64_t zrs,
-                                           int64_t zts, int rows_valid, int steps, int mode,
-                                           const float *y) {
+template <int MODE, typename T>
+__device__ __forceinline__ void store_vectors(const Tile<T> &o, const Tile<T> &z, const float *y) {
     constexpr int V = VEC<T>;
-    const auto gated = [&](int r, int t, float zv) {
-        return y[r * CHUNK + slot(t)] * (z ? silu_dev(zv) : 1.0f);
-    };
-    if (mode == ALONG_ROWS) {
-        constexpr int per_step = ROWS / V;
-        for (int k = threadIdx.x; k < per_step * steps; k += THREADS) {
-            const int t = k / per_step;
-            const int r0 = (k % per_step) * V;
-            T zv[V];
-            if (z) {
-                load_vec(z + r0 + t * zts, zv);
-            }
-            T v[V];
+    constexpr int MAXV = MAX_VECTORS<T, ROWS>;
+    uint4 zv[MAXV] = {};
+    if (z.src) {
 #pragma unroll
-            for (int j = 0; j < V; ++j) {
-                v[j] = from_float<T>(gated(r0 + j, t, z ? to_float(zv[j]) : 0.0f));
-            }
-            store_vec(dst + r0 + t * ts, v);
-        }
-    } else if (mode == ALONG_TIME) {
-        constexpr int per_row = CHUNK / V;
-        for (int k = threadIdx.x; k < rows_valid * per_row; k += THREADS) {
-            const int r = k / per_row;
-            const int t0 = (k % per_row) * V;
-            if (t0 + V <= steps) {
-                T zv[V];
-                if (z) {
-                    load_vec(z + r * zrs + t0, zv);
-                }
-                T v[V];
-#pragma unroll
-                for (int j = 0; j < V; ++j) {
-                    v[j] = from_float<T>(gated(r, t0 + j, z ? to_float(zv[j]) : 0.0f));
-                }
-                store_vec(dst + r * rs + t0, v);
-            } else {
-                for (int j = 0; t0 + j < steps; ++j) {
-                    const float zv = z ? to_float(z[r * zrs + t0 + j]) : 0.0f;
-                    dst[r * rs + t0 + j] = from_float<T>(gated(r, t0 + j, zv));
-                }
-            }
-        }
-    } else {
-        const bool rows_fast = rs <= ts;
-        for (int k = threadIdx.x; k < ROWS * CHUNK; k += THREADS) {
-            const int r = rows_fast ? k % ROWS : k / CHUNK;
-            const int t = rows_fast ? k / ROWS : k % CHUNK;
-            if (r < rows_valid && t < steps) {
-                const float zv = z ? to_float(z[r * zrs + t * zts]) : 0.0f;
-                dst[r * rs + t * ts] = from_float<T>(gated(r, t, zv));
+        for (int it = 0; it < MAXV; ++it) {
+            int r = 0;
+            int t = 0;
+            if (z.template vector_at<MODE>(thread_index() + it * THREADS, r, t)) {
+                zv[it] = load_vec(z.src + r * z.rs + t * z.ts);
             }
         }
     }
+#pragma unroll
+    for (int it = 0; it < MAXV; ++it) {
+        int r = 0;
+        int t = 0;
+        if (o.template vector_at<MODE>(thread_index() + it * THREADS, r, t)) {
+            T v[V];
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                const int rj = MODE == ALONG_ROWS ? r + j : r;
+                const int tj = MODE == ALONG_ROWS ? t : t + j;
+                const float gate = z.src ? silu_dev(to_float(element<T>(zv[it], j))) : 1.0f;
+                v[j] = from_float<T>(y[rj * CHUNK + slot(tj)] * gate);
+            }
+            store_vec(const_cast<T *>(o.src) + r * o.rs + t * o.ts, v);
+        }
+    }
+}
+
+/** Stores the chunk's outputs (see store_vectors): the whole vectors, then the rest. */
+template <typename T>
+__device__ __forceinline__ void store_tile(const Tile<T> &o, const Tile<T> &z, const float *y) {
+    if (o.mode == ALONG_ROWS) {
+        store_vectors<ALONG_ROWS>(o, z, y);
+    } else if (o.mode == ALONG_TIME) {
+        store_vectors<ALONG_TIME>(o, z, y);
+    }
+    o.for_elements([&](int r, int t) {
+        const float gate = z.src ? silu_dev(to_float(z.at(r, t))) : 1.0f;
+        const_cast<T *>(o.src)[r * o.rs + t * o.ts] = from_float<T>(y[r * CHUNK + slot(t)] * gate);
+    });
 }
 
 /**
@@ -348,8 +419,37 @@ __global__ void __launch_bounds__(THREADS, 2)
     const auto put_B = [&](int n, int t, float v) { s_B[n * CHUNK + slot(t)] = v; };
     const auto put_C = [&](int n, int t, float v) { s_C[n * CHUNK + slot(t)] = v; };
 
+    // the tiles of the chunk of `steps` steps from step t0
+    const auto tile_u = [&](int64_t t0, int steps) {
+        return Tile<T>{u + t0 * p.us[3], p.us[1], p.us[3], ROWS, rows_valid, steps, lay.u_mode};
+    };
+    const auto tile_dt = [&](int64_t t0, int steps) {
+        return Tile<T>{dt + t0 * p.dts[3], p.dts[1], p.dts[3],   ROWS,
+                       rows_valid,         steps,    lay.dt_mode};
+    };
+    const auto tile_B = [&](int64_t t0, int steps) {
+        return Tile<T>{Bp + t0 * p.Bs[3], p.Bs[2], p.Bs[3], N, N, steps, lay.b_mode};
+    };
+    const auto tile_C = [&](int64_t t0, int steps) {
+        return Tile<T>{Cp + t0 * p.Cs[3], p.Cs[2], p.Cs[3], N, N, steps, lay.c_mode};
+    };
+    const auto tile_z = [&](int64_t t0, int steps) {
+        return Tile<T>{z ? z + t0 * p.zs[3] : nullptr,
+                       p.zs[1],
+                       p.zs[3],
+                       ROWS,
+                       rows_valid,
+                       steps,
+                       lay.out_mode};
+    };
+    const auto chunk_steps = [&](int64_t t0) {
+        return p.seqlen - t0 < CHUNK ? static_cast<int>(p.seqlen - t0) : CHUNK;
+    };
+    constexpr int ROW_VECS = MAX_VECTORS<T, ROWS>;
+    constexpr int STATE_VECS = MAX_VECTORS<T, MAX_STATES>;
+
     for (int64_t t0 = 0; t0 < p.seqlen; t0 += CHUNK) {
-        const int steps = p.seqlen - t0 < CHUNK ? static_cast<int>(p.seqlen - t0) : CHUNK;
+        const int steps = chunk_steps(t0);
         __syncthreads(); // the previous chunk's outputs are stored; s_bias is written
         if (steps < CHUNK) {
             // steps past the sequence keep the state: dt = 0 (decay 1), u = 0, B = C = 0
@@ -360,19 +460,31 @@ __global__ void __launch_bounds__(THREADS, 2)
                 }
             }
         }
-        stage_tile(u + t0 * p.us[3], p.us[1], p.us[3], ROWS, rows_valid, steps, lay.u_mode, put_u);
-        stage_tile(dt + t0 * p.dts[3], p.dts[1], p.dts[3], ROWS, rows_valid, steps, lay.dt_mode,
-                   put_dt);
-        stage_tile(Bp + t0 * p.Bs[3], p.Bs[2], p.Bs[3], N, N, steps, lay.b_mode, put_B);
-        stage_tile(Cp + t0 * p.Cs[3], p.Cs[2], p.Cs[3], N, N, steps, lay.c_mode, put_C);
+        stage_tile<ROW_VECS>(tile_u(t0, steps), put_u);
+        stage_tile<ROW_VECS>(tile_dt(t0, steps), put_dt);
+        stage_tile<STATE_VECS>(tile_B(t0, steps), put_B);
+        stage_tile<STATE_VECS>(tile_C(t0, steps), put_C);
         __syncthreads();
+        // while the chunk is scanned, L2 fetches this chunk's z and the next chunk's inputs
+        if (z) {
+            prefetch_tile<ROW_VECS>(tile_z(t0, steps));
+        }
+        if (t0 + CHUNK < p.seqlen) {
+            const int64_t t1 = t0 + CHUNK;
+            const int next = chunk_steps(t1);
+            prefetch_tile<ROW_VECS>(tile_u(t1, next));
+            prefetch_tile<ROW_VECS>(tile_dt(t1, next));
+            prefetch_tile<STATE_VECS>(tile_B(t1, next));
+            prefetch_tile<STATE_VECS>(tile_C(t1, next));
+        }
         // every warp walks (the block's syncs need it); rows past the block's channels store
         // nothing
         scan_chunk(s_u + warp * CHUNK, s_dt + warp * CHUNK, s_B, s_C, s_carry + warp * N,
                    s_a2 + warp * N, N, dskip);
         __syncthreads();
-        store_tile(out + t0 * p.os[3], p.os[1], p.os[3], z ? z + t0 * p.zs[3] : nullptr, p.zs[1],
-                   p.zs[3], rows_valid, steps, lay.out_mode, s_u);
+        const Tile<T> to{out + t0 * p.os[3], p.os[1], p.os[3],     ROWS,
+                         rows_valid,         steps,   lay.out_mode};
+        store_tile(to, tile_z(t0, steps), s_u);
     }
     if (p.fin) {
         for (int i = threadIdx.x; i < rows_valid * N; i += THREADS) {
