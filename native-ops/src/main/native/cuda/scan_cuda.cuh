@@ -9,8 +9,10 @@ namespace mops {
 
 /**
  * Queues the recurrence of ScanParams on a stream (see selective_scan.cu): single steps take the
- * one-step kernel; sequences the time-parallel (chunked) form where scan_rows_leave_gpu_idle and
- * the sequence is longer than one chunk (128 steps or more), else the sequential walk.
+ * one-step kernel; where scan_rows_leave_gpu_idle, Mamba-1 sequences of at most 16 states take
+ * the single-pass scan of selective_scan_blocked.cu (unless MAMBADJL_SCAN_SINGLE_PASS=0) and other
+ * sequences longer than one chunk (128 steps or more) the time-parallel (chunked) form; the rest
+ * the sequential walk.
  */
 void run_scan_cuda(const ScanParams &p, cudaStream_t stream);
 

@@ -20,6 +20,9 @@
 // carries the state (H_{k+1} = decay_k * H_k + h_k), and a second walk of every chunk from its
 // entering state stores the outputs. Twice the recurrence's work, but parallel over chunks; the
 // states stay float32, so the result differs from the sequential walk only by association.
+// Mamba-1 sequences of at most 16 states take, in that case, the single-pass scan of
+// selective_scan_blocked.cu instead (parallel over time inside a warp, every step walked once),
+// unless MAMBADJL_SCAN_SINGLE_PASS=0; the Mamba-2 recurrence (one decay per head) keeps this one.
 #include <type_traits>
 
 #include "cuda_check.cuh"
@@ -27,13 +30,14 @@
 #include "mambaops.h"
 #include "pdl.cuh"
 #include "scan_cuda.cuh"
+#include "scan_math.cuh"
 #include "scan_params.hpp"
+#include "selective_scan_blocked.cuh"
 #include "status.hpp"
 
 namespace mops {
 namespace {
 
-constexpr float LOG2E = 1.4426950408889634f;
 constexpr size_t MAX_SMEM = 48 * 1024;
 constexpr size_t TARGET_SMEM = 24 * 1024; // small tiles leave room for several blocks per SM
 
@@ -43,26 +47,6 @@ constexpr int64_t MIN_CHUNK = 128;
 constexpr int64_t MAX_CHUNK = 2048;
 constexpr int64_t MAX_CHUNKS = 65535;
 constexpr int64_t RESIDENT_THREADS = 2048;
-
-__device__ __forceinline__ float silu_dev(float v) {
-    return v / (1.0f + __expf(-v));
-}
-
-__device__ __forceinline__ float exp2_approx(float v) {
-    float r;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
-    return r;
-}
-
-/** transform_dt with the fast log and exp of the special-function unit. */
-__device__ __forceinline__ float transform_dt_fast(float v, float bias, bool softplus, float lo,
-                                                   float hi) {
-    v += bias;
-    if (softplus && v <= 20.0f) {
-        v = __logf(1.0f + __expf(v));
-    }
-    return fminf(fmaxf(v, lo), hi);
-}
 
 /** How the rows of a sequence scan are spread over blocks and tiles. */
 struct ScanLayout {
@@ -699,6 +683,10 @@ void run_scan_cuda(const ScanParams &p, cudaStream_t stream) {
             using T = decltype(tag);
             head_decay ? launch_step<T, true>(p, stream) : launch_step<T, false>(p, stream);
         });
+        return;
+    }
+    if (blocked_scan_serves(p) && rows_leave_gpu_idle(p, multiprocessors())) {
+        run_blocked_scan(p, stream);
         return;
     }
     const int64_t len = chunk_length(p);

@@ -19,7 +19,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * over with fewer chunks), so these cases' lengths are counted in chunks of 128. Their A is scaled
  * into [-0.06, -0.006] (dt about 0.5): a state keeps 2 % to 68 % of itself over a chunk, so the
  * state carried across chunks and the initial state weigh on the outputs and a wrong combine fails
- * the comparison (with the default A, a chunk forgets its entering state entirely).
+ * the comparison (with the default A, a chunk forgets its entering state entirely). With the
+ * single-pass scan on (the default; MAMBADJL_SCAN_SINGLE_PASS=0 turns it off) the Mamba-1 cases of
+ * at most 16 states take it instead of the chunked form: its chunks are 512 steps, warps of 8
+ * channels per block; the chunked cases keep serving the larger states.
  */
 @Tag("gpu")
 class SelectiveScanGpuTest extends SelectiveScanCpuTest {
@@ -125,7 +128,21 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
      */
     static SelectiveScanArgs engineLayout(
             Inputs in, NativeTensor initial, NativeTensor fin, NativeTensor out) {
-        int r = 7;
+        return engineLayout(in, 7, true, initial, fin, out);
+    }
+
+    /**
+     * As {@link #engineLayout(Inputs, NativeTensor, NativeTensor, NativeTensor)} with {@code r}
+     * columns before B and C in the projection (its rows 16-byte aligned where r + 2N is a multiple
+     * of 8), without D where {@code withD} is false.
+     */
+    static SelectiveScanArgs engineLayout(
+            Inputs in,
+            int r,
+            boolean withD,
+            NativeTensor initial,
+            NativeTensor fin,
+            NativeTensor out) {
         int w = r + 2 * in.n;
         float[] proj = new float[in.batch * in.len * w];
         for (int bb = 0; bb < in.batch; bb++) {
@@ -146,9 +163,9 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
                 Host.f32(in.a, in.dim, in.n),
                 x.view(r, shape, strides),
                 x.view(r + in.n, shape, strides),
-                Host.f32(in.d, in.dim),
-                in.bdl(in.z, true),
-                Host.f32(in.bias, in.dim),
+                withD ? Host.f32(in.d, in.dim) : null,
+                in.z == null ? null : in.bdl(in.z, true),
+                in.bias == null ? null : Host.f32(in.bias, in.dim),
                 true,
                 initial,
                 fin,
@@ -185,6 +202,100 @@ class SelectiveScanGpuTest extends SelectiveScanCpuTest {
         NativeTensor init = withInit ? Host.f32(in.init, batch, dim, n) : null;
         backend().selectiveScan(engineLayout(in, init, fin, out));
         assertMatchesOracle(in.oracle(true, withInit), out, fin, Host.rtol(dtype), seed);
+    }
+
+    /**
+     * The single-pass scan (Mamba-1, at most 16 states, rows too few to fill the GPU) against the
+     * oracle: lengths within one 512-step chunk (17, and 700 over two), four chunks and a step
+     * either side (2047 to 2049) and 5000 (1 takes the one-step kernel), with and without z, D, dt
+     * bias and initial state. Its loads and stores take 16-byte vectors along channels and states
+     * in the engine's channels-last views (d a multiple of 8 and r + 2N of 8: {@code r} 8) or along
+     * time in [b, d, l] (lengths whose rows stay aligned: 2048, 5000, and one channel for a ragged
+     * vector tail), element by element otherwise (d 37 or 19, r 7, lengths 17, 2047, 2049); d 37
+     * and groups of 12 channels leave a block of 8 channels partly empty. A is scaled as in the
+     * chunked cases, so that states and initial states outlive a chunk.
+     */
+    @ParameterizedTest(
+            name =
+                    "b {0} d {1} l {2} n {3} g {4} z {5} D {6} bias {7} init {8} [b,l,d] {9} r {10} {11}")
+    @CsvSource({
+        "1, 37, 17, 16, 1, true, true, true, true, true, 7, BFLOAT16",
+        "2, 37, 2047, 16, 1, false, true, true, false, true, 8, FLOAT16",
+        "1, 40, 2048, 16, 1, true, false, true, true, true, 8, BFLOAT16",
+        "2, 40, 2049, 16, 1, true, true, false, true, true, 8, FLOAT32",
+        "1, 64, 5000, 16, 1, true, true, true, true, true, 8, BFLOAT16",
+        "1, 16, 700, 8, 1, true, true, true, true, true, 8, FLOAT32",
+        "1, 40, 1, 16, 1, true, true, true, true, true, 8, BFLOAT16",
+        "2, 24, 2048, 16, 2, true, true, true, true, false, 0, BFLOAT16",
+        "1, 37, 5000, 16, 1, false, false, false, false, false, 0, FLOAT16",
+        "1, 1, 2049, 16, 1, true, true, true, true, false, 0, FLOAT32",
+        "2, 19, 2047, 5, 1, true, true, true, true, false, 0, FLOAT32",
+        "2, 37, 2049, 16, 1, true, true, true, true, false, 0, BFLOAT16"
+    })
+    void singlePassScanMatchesOracle(
+            int batch,
+            int dim,
+            int len,
+            int n,
+            int groups,
+            boolean withZ,
+            boolean withD,
+            boolean withBias,
+            boolean withInit,
+            boolean channelsLast,
+            int r,
+            DType dtype) {
+        long seed = SEED + batch * 131L + dim * 17L + len + n * 7L + dtype.ordinal() + r;
+        Inputs in =
+                new Inputs(new Random(seed), dtype, batch, dim, len, n, groups, withZ, withBias);
+        for (int i = 0; i < in.a.length; i++) {
+            in.a[i] *= 0.03f;
+        }
+        NativeTensor out =
+                channelsLast
+                        ? channelsLastOut(dtype, batch, dim, len)
+                        : Host.poisoned(dtype, batch, dim, len);
+        NativeTensor fin = Host.poisoned(DType.FLOAT32, batch, dim, n);
+        NativeTensor init = withInit ? Host.f32(in.init, batch, dim, n) : null;
+        SelectiveScanArgs args;
+        if (channelsLast) {
+            args = engineLayout(in, r, withD, init, fin, out);
+        } else {
+            SelectiveScanArgs all = in.args(false, true, init, fin, out);
+            args =
+                    new SelectiveScanArgs(
+                            all.u(),
+                            all.delta(),
+                            all.a(),
+                            all.b(),
+                            all.c(),
+                            withD ? all.d() : null,
+                            all.z(),
+                            all.deltaBias(),
+                            true,
+                            init,
+                            fin,
+                            out);
+        }
+        backend().selectiveScan(args);
+        Oracles.ScanResult want =
+                Oracles.selectiveScan(
+                        batch,
+                        dim,
+                        len,
+                        n,
+                        groups,
+                        in.u,
+                        in.delta,
+                        in.a,
+                        in.b,
+                        in.c,
+                        withD ? in.d : null,
+                        in.z,
+                        in.bias,
+                        true,
+                        withInit ? in.init : null);
+        assertMatchesOracle(want, out, fin, Host.rtol(dtype), seed);
     }
 
     /**
