@@ -1,8 +1,10 @@
 // Engine ops (CUDA): the product of a few rows by a transposed weight (decoding's linears), as a
 // bandwidth-bound GEMV that reads each weight row once with 16-byte loads, one to eight warps per
-// output column; mops_cuda_matmul uses it where it applies and cuBLASLt elsewhere. Two fused
-// forms serve a decoding layer's residual step: the RMSNorm of the rows in the GEMV's prologue
-// (mops_cuda_rms_norm_linear) and the residual add in its epilogue (mops_cuda_linear_add).
+// output column; mops_cuda_matmul uses it where it applies and cuBLASLt elsewhere. Fused forms
+// serve a decoding layer's residual step: the RMSNorm of the rows in the GEMV's prologue
+// (mops_cuda_rms_norm_linear), the residual add in its epilogue (mops_cuda_linear_add), and both
+// with the Mamba-2 mixer's gated norm in place of the plain one
+// (mops_cuda_gated_rms_norm_linear_add).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -27,8 +29,22 @@ constexpr int64_t kTargetBlocks = 4096;
 /** Weight vectors per lane loaded ahead of their use (before the wait, for a block's first column).
  */
 constexpr int kGemvAhead = 4;
-/** The most bytes of normalised rows a block of the NORM GEMV stages in shared memory. */
+/** The most bytes of normalised rows a block of a normalising GEMV stages in shared memory. */
 constexpr int64_t kMaxStagedBytes = 96 * 1024;
+/** The most groups per row of the gated norm in the GEMV's prologue (Codestral has 8). */
+constexpr int kMaxNormGroups = 8;
+
+/** What gemv_kernel does to the rows of a before the product: nothing, or one of two norms. */
+enum class Rows { kAsIs, kNorm, kGatedNorm };
+
+/**
+ * The dynamic shared memory of a normalising GEMV: the M staged rows of k elements, and for the
+ * gated norm after the gate (norm(a * silu(z))) the gated rows in float32 (stage_gated_rows).
+ */
+int64_t gemv_staged_bytes(int64_t elem, int64_t m, int64_t k, const GemvFusion &fusion) {
+    const bool gated_floats = fusion.gate != nullptr && !fusion.norm_before_gate;
+    return m * k * (elem + (gated_floats ? 4 : 0));
+}
 
 __device__ __forceinline__ void prefetch_l2(const void *p) {
     asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
@@ -59,6 +75,168 @@ template <> __device__ __forceinline__ bf16 round_to<bf16>(float v) {
     return bf16{__bfloat16_as_ushort(__float2bfloat16_rn(v))};
 }
 
+// The float32 instructions of the gated norm (rms_norm.cu), which is built with --use_fast_math
+// while the engine ops are not: subnormal inputs and results flushed to zero, an approximate
+// division, exponential and reciprocal square root. The gated prologue spells them out (they are
+// what that file compiles to: its PTX), so that each normalised value is the separate norm's.
+__device__ __forceinline__ float mul_ftz(float a, float b) {
+    float r;
+    asm("mul.ftz.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+    return r;
+}
+__device__ __forceinline__ float add_ftz(float a, float b) {
+    float r;
+    asm("add.ftz.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+    return r;
+}
+__device__ __forceinline__ float fma_ftz(float a, float b, float c) {
+    float r;
+    asm("fma.rn.ftz.f32 %0, %1, %2, %3;" : "=f"(r) : "f"(a), "f"(b), "f"(c));
+    return r;
+}
+__device__ __forceinline__ float div_ftz(float a, float b) {
+    float r;
+    asm("div.approx.ftz.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+    return r;
+}
+__device__ __forceinline__ float ex2_ftz(float a) {
+    float r;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
+    return r;
+}
+__device__ __forceinline__ float rsqrt_ftz(float a) {
+    float r;
+    asm("rsqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
+    return r;
+}
+
+/** rms_norm.cu's silu_norm, v / (1 + __expf(-v)): __expf(u) is 2^(u * log2(e)). */
+__device__ __forceinline__ float silu_ftz(float v) {
+    return div_ftz(v, add_ftz(ex2_ftz(mul_ftz(v, __uint_as_float(0xbfb8aa3bu))), 1.0f));
+}
+
+/**
+ * The prologue of the GEMV with Rows::kGatedNorm: stages the rows of the Mamba-2 gated norm
+ * (rms_norm.cu's gated kernels), round_T(norm(a) * silu(z)) (before) or round_T(norm(a * silu(z))),
+ * each group of group_size channels normalised with its own inv = rsqrt(mean(v^2) + eps), and the
+ * same float32 instructions in the same order for each value. The sums of squares are those of
+ * another order (per 32 vectors of a warp, then over the warps), as the plain norm's are.
+ *
+ * Every block normalises the rows, so every block evaluates the gate of every value, and the gate
+ * (an exponential and a division) is what the multiprocessors' special-function units serve at a
+ * sixteenth of the rate of the other arithmetic: it is evaluated once per value and block. Where
+ * the sums need the gated values (not before), they are kept in float32 in shared memory after
+ * the staged rows (M * k * 4 bytes more) for the pass that normalises them; otherwise the second
+ * pass evaluates the gate. A warp's 32 vectors belong to one group (the caller checks that a
+ * group holds a multiple of 32 vectors, or that there is one group).
+ */
+template <typename T, int M>
+__device__ __forceinline__ void stage_gated_rows(int64_t k, const T *a, int64_t lda, const T *g,
+                                                 float eps, const T *z, int64_t ldz,
+                                                 int64_t group_size, bool before, uint4 *staged) {
+    constexpr int kVec = 16 / sizeof(T);
+    constexpr int kQuads = kVec / 4; // float4 per vector of T
+    __shared__ float sums[kGemvWarps][kMaxRows * kMaxNormGroups];
+    __shared__ float inv[kMaxRows * kMaxNormGroups];
+    const int warp = threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    const int64_t vectors = k / kVec;
+    const int64_t group_vectors = group_size / kVec;
+    const int groups = static_cast<int>(k / group_size);
+    float4 *gated = reinterpret_cast<float4 *>(staged + M * vectors);
+    if (lane == 0) {
+        for (int p = 0; p < M * groups; ++p) {
+            sums[warp][p] = 0.0f;
+        }
+    }
+    __syncwarp();
+#pragma unroll 1
+    for (int64_t base = static_cast<int64_t>(warp) * 32; base < vectors; base += kGemvThreads) {
+        const int64_t v = base + lane;
+        const int group = static_cast<int>(base / group_vectors);
+#pragma unroll
+        for (int r = 0; r < M; ++r) {
+            float ss = 0.0f;
+            if (v < vectors) {
+                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
+                const T *xt = reinterpret_cast<const T *>(&xv);
+                if (before) {
+#pragma unroll
+                    for (int e = 0; e < kVec; ++e) {
+                        const float f = as_float(xt[e]);
+                        ss = fma_ftz(f, f, ss);
+                    }
+                } else {
+                    const uint4 zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
+                    const T *zt = reinterpret_cast<const T *>(&zv);
+#pragma unroll
+                    for (int q = 0; q < kQuads; ++q) {
+                        float4 fq;
+                        float *f = reinterpret_cast<float *>(&fq);
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int i = 4 * q + e;
+                            f[e] = mul_ftz(as_float(xt[i]), silu_ftz(as_float(zt[i])));
+                            ss = fma_ftz(f[e], f[e], ss);
+                        }
+                        gated[(r * vectors + v) * kQuads + q] = fq;
+                    }
+                }
+            }
+            for (int off = 16; off > 0; off /= 2) {
+                ss = add_ftz(ss, __shfl_xor_sync(0xffffffffu, ss, off));
+            }
+            if (lane == 0) {
+                sums[warp][r * groups + group] = add_ftz(sums[warp][r * groups + group], ss);
+            }
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x < M * groups) {
+        float total = 0.0f;
+        for (int q = 0; q < kGemvWarps; ++q) {
+            total = add_ftz(total, sums[q][threadIdx.x]);
+        }
+        inv[threadIdx.x] = rsqrt_ftz(add_ftz(div_ftz(total, static_cast<float>(group_size)), eps));
+    }
+    __syncthreads();
+#pragma unroll 1
+    for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
+        const int group = static_cast<int>(v / group_vectors);
+        const uint4 gv = __ldg(reinterpret_cast<const uint4 *>(g) + v);
+        const T *gt = reinterpret_cast<const T *>(&gv);
+#pragma unroll
+        for (int r = 0; r < M; ++r) {
+            const float scale = inv[r * groups + group];
+            uint4 yv;
+            T *yt = reinterpret_cast<T *>(&yv);
+            if (before) {
+                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
+                const uint4 zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
+                const T *xt = reinterpret_cast<const T *>(&xv);
+                const T *zt = reinterpret_cast<const T *>(&zv);
+#pragma unroll
+                for (int e = 0; e < kVec; ++e) {
+                    const float y = mul_ftz(mul_ftz(as_float(xt[e]), scale), as_float(gt[e]));
+                    yt[e] = round_to<T>(mul_ftz(y, silu_ftz(as_float(zt[e]))));
+                }
+            } else {
+#pragma unroll
+                for (int q = 0; q < kQuads; ++q) {
+                    const float4 fq = gated[(r * vectors + v) * kQuads + q];
+                    const float *f = reinterpret_cast<const float *>(&fq);
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int i = 4 * q + e;
+                        yt[i] = round_to<T>(mul_ftz(mul_ftz(f[e], scale), as_float(gt[i])));
+                    }
+                }
+            }
+            staged[r * vectors + v] = yv;
+        }
+    }
+}
+
 /**
  * out[r, j] = sum_i a[r, i] * w[j, i] for r < M. A block of 8 warps takes 8 / SPLIT output
  * columns j at a time; the SPLIT warps of a column each read one slice of the weight row j (16
@@ -74,8 +252,8 @@ template <> __device__ __forceinline__ bf16 round_to<bf16>(float v) {
  * a prefetch may come before the wait (w may be what that kernel writes; the L2 cache is where
  * writes meet, so the prefetch never makes a load see an old value).
  *
- * NORM (mops_cuda_rms_norm_linear): the rows of a are RMS-normalised on the way in. After the
- * wait, while its first weight vectors load, every block sums the squares of each whole row
+ * Rows::kNorm (mops_cuda_rms_norm_linear): the rows of a are RMS-normalised on the way in. After
+ * the wait, while its first weight vectors load, every block sums the squares of each whole row
  * (float32, reduced over the block) for inv_r = rsqrt(mean(a_r^2) + eps) and stages the rows
  * round_T(a[r, i] * inv_r * g[i]) in shared memory (M * k values: the dynamic shared memory of
  * the launch), which the product then reads in place of a: the values, rounded to T, that the
@@ -85,6 +263,11 @@ template <> __device__ __forceinline__ bf16 round_to<bf16>(float v) {
  * the plain one's (normalising per weight vector would make the product of several rows bound by
  * its instructions rather than by memory).
  *
+ * Rows::kGatedNorm (mops_cuda_gated_rms_norm_linear_add): the rows of the Mamba-2 mixer's gated
+ * norm, gated by z, staged the same way (stage_gated_rows). Its own variants, not a branch in
+ * those of kNorm: its prologue takes registers, which would be every kNorm variant's too (and
+ * fewer of their blocks resident).
+ *
  * addend (mops_cuda_linear_add; nullptr otherwise): out[r, j] = round_T(round_T(sum) +
  * addend[r, j]), the two roundings of the product stored in T and then added to the addend, so
  * the result is that of mops_cuda_matmul followed by the engine's add, bit for bit. It is a
@@ -92,14 +275,17 @@ template <> __device__ __forceinline__ bf16 round_to<bf16>(float v) {
  * (not in the loop over the weights): it leaves the plain GEMV's loop as it was, and costs no
  * template instantiations.
  */
-template <typename T, int M, int SPLIT, bool NORM>
+template <typename T, int M, int SPLIT, Rows ROWS>
 __global__ void __launch_bounds__(kGemvThreads)
     gemv_kernel(int64_t n, int64_t k, const T *a, int64_t lda, const T *w, int64_t ldw, const T *g,
-                float eps, const T *addend, int64_t ldd, T *out) {
+                float eps, const T *z, int64_t ldz, int64_t group_size, bool before,
+                const T *addend, int64_t ldd, T *out) {
     constexpr int kVec = 16 / sizeof(T);
     constexpr int kCols = kGemvWarps / SPLIT;
+    constexpr bool kNormed = ROWS != Rows::kAsIs;
     __shared__ float partial[kGemvWarps][M];
-    extern __shared__ uint4 staged[]; // NORM: the M normalised rows of a, `vectors` each
+    // kNormed: the M normalised rows of a, `vectors` each (then what stage_gated_rows keeps)
+    extern __shared__ uint4 staged[];
     const int warp = threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
     const int slice = warp % SPLIT;
@@ -128,65 +314,71 @@ __global__ void __launch_bounds__(kGemvThreads)
     }
     pdl_begin();
     load_ahead(blockIdx.x);
-    if constexpr (NORM) {
-        float ss[M];
-#pragma unroll
-        for (int r = 0; r < M; ++r) {
-            ss[r] = 0.0f;
-        }
-#pragma unroll 1
-        for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
+    if constexpr (ROWS == Rows::kGatedNorm) {
+        stage_gated_rows<T, M>(k, a, lda, g, eps, z, ldz, group_size, before, staged);
+    } else if constexpr (ROWS == Rows::kNorm) {
+        {
+            float ss[M];
 #pragma unroll
             for (int r = 0; r < M; ++r) {
-                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
-                const T *xt = reinterpret_cast<const T *>(&xv);
+                ss[r] = 0.0f;
+            }
+#pragma unroll 1
+            for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
 #pragma unroll
-                for (int e = 0; e < kVec; ++e) {
-                    const float f = as_float(xt[e]);
-                    ss[r] = fmaf(f, f, ss[r]);
+                for (int r = 0; r < M; ++r) {
+                    const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
+                    const T *xt = reinterpret_cast<const T *>(&xv);
+#pragma unroll
+                    for (int e = 0; e < kVec; ++e) {
+                        const float f = as_float(xt[e]);
+                        ss[r] = fmaf(f, f, ss[r]);
+                    }
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < M; ++r) {
+                for (int off = 16; off > 0; off /= 2) {
+                    ss[r] += __shfl_xor_sync(0xffffffffu, ss[r], off);
+                }
+            }
+            if (lane == 0) {
+#pragma unroll
+                for (int r = 0; r < M; ++r) {
+                    partial[warp][r] = ss[r];
+                }
+            }
+            __syncthreads();
+            float inv[M];
+#pragma unroll
+            for (int r = 0; r < M; ++r) {
+                float total = 0.0f;
+                for (int q = 0; q < kGemvWarps; ++q) {
+                    total += partial[q][r];
+                }
+                // as rms_norm.cu computes it (built with --use_fast_math: an approximate division)
+                inv[r] = rsqrtf(__fdividef(total, static_cast<float>(k)) + eps);
+            }
+#pragma unroll 1
+            for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
+                const uint4 gv = __ldg(reinterpret_cast<const uint4 *>(g) + v);
+                const T *gt = reinterpret_cast<const T *>(&gv);
+#pragma unroll
+                for (int r = 0; r < M; ++r) {
+                    const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
+                    const T *xt = reinterpret_cast<const T *>(&xv);
+                    uint4 yv;
+                    T *yt = reinterpret_cast<T *>(&yv);
+#pragma unroll
+                    for (int e = 0; e < kVec; ++e) {
+                        yt[e] = round_to<T>(as_float(xt[e]) * inv[r] * as_float(gt[e]));
+                    }
+                    staged[r * vectors + v] = yv;
                 }
             }
         }
-#pragma unroll
-        for (int r = 0; r < M; ++r) {
-            for (int off = 16; off > 0; off /= 2) {
-                ss[r] += __shfl_xor_sync(0xffffffffu, ss[r], off);
-            }
-        }
-        if (lane == 0) {
-#pragma unroll
-            for (int r = 0; r < M; ++r) {
-                partial[warp][r] = ss[r];
-            }
-        }
-        __syncthreads();
-        float inv[M];
-#pragma unroll
-        for (int r = 0; r < M; ++r) {
-            float total = 0.0f;
-            for (int q = 0; q < kGemvWarps; ++q) {
-                total += partial[q][r];
-            }
-            // as rms_norm.cu computes it (built with --use_fast_math: an approximate division)
-            inv[r] = rsqrtf(__fdividef(total, static_cast<float>(k)) + eps);
-        }
-#pragma unroll 1
-        for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
-            const uint4 gv = __ldg(reinterpret_cast<const uint4 *>(g) + v);
-            const T *gt = reinterpret_cast<const T *>(&gv);
-#pragma unroll
-            for (int r = 0; r < M; ++r) {
-                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
-                const T *xt = reinterpret_cast<const T *>(&xv);
-                uint4 yv;
-                T *yt = reinterpret_cast<T *>(&yv);
-#pragma unroll
-                for (int e = 0; e < kVec; ++e) {
-                    yt[e] = round_to<T>(as_float(xt[e]) * inv[r] * as_float(gt[e]));
-                }
-                staged[r * vectors + v] = yv;
-            }
-        }
+    }
+    if constexpr (kNormed) {
         // the rows are staged, and partial is free for the columns' sums
         __syncthreads();
     }
@@ -209,7 +401,7 @@ __global__ void __launch_bounds__(kGemvThreads)
 #pragma unroll
             for (int r = 0; r < M; ++r) {
                 uint4 xv;
-                if constexpr (NORM) {
+                if constexpr (kNormed) {
                     xv = staged[r * vectors + v];
                 } else {
                     xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
@@ -272,12 +464,12 @@ __global__ void __launch_bounds__(kGemvThreads)
 }
 
 /**
- * How many blocks of gemv_kernel<T, M, SPLIT, NORM> with `shared_bytes` of dynamic shared memory
+ * How many blocks of gemv_kernel<T, M, SPLIT, ROWS> with `shared_bytes` of dynamic shared memory
  * the current device holds at once (cached per device and variant, the variants differing in
  * registers, for the last size of shared memory asked: a model's products of one variant share
  * it).
  */
-template <typename T, int M, int SPLIT, bool NORM> int64_t resident_blocks(int64_t shared_bytes) {
+template <typename T, int M, int SPLIT, Rows ROWS> int64_t resident_blocks(int64_t shared_bytes) {
     constexpr int kDevices = 64;
     // (shared_bytes << 32) | blocks; 0 when not yet known
     static std::atomic<int64_t> known[kDevices];
@@ -289,8 +481,8 @@ template <typename T, int M, int SPLIT, bool NORM> int64_t resident_blocks(int64
     if (entry != 0 && (entry >> 32) == shared_bytes) {
         return entry & 0xFFFFFFFF;
     }
-    auto kernel = gemv_kernel<T, M, SPLIT, NORM>;
-    if (NORM && !(cached && attribute_set[device].load())) {
+    auto kernel = gemv_kernel<T, M, SPLIT, ROWS>;
+    if (ROWS != Rows::kAsIs && !(cached && attribute_set[device].load())) {
         MOPS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                              static_cast<int>(kMaxStagedBytes)));
         if (cached) {
@@ -321,36 +513,43 @@ struct GemvCall {
     GemvFusion fusion;
 };
 
-template <typename T, int M, int SPLIT, bool NORM>
+template <typename T, int M, int SPLIT, Rows ROWS>
 void launch_gemv(cudaStream_t s, const GemvCall &c) {
     constexpr int64_t cols = kGemvWarps / SPLIT;
     const int64_t groups = (c.n + cols - 1) / cols;
-    const int64_t shared_bytes = NORM ? M * c.k * static_cast<int64_t>(sizeof(T)) : 0;
+    const int64_t shared_bytes =
+        ROWS != Rows::kAsIs ? gemv_staged_bytes(static_cast<int64_t>(sizeof(T)), M, c.k, c.fusion)
+                            : 0;
     require(shared_bytes <= kMaxStagedBytes,
             "the normalised rows of the GEMV need " + std::to_string(shared_bytes) +
                 " bytes of shared memory, more than " + std::to_string(kMaxStagedBytes));
-    const int64_t resident = resident_blocks<T, M, SPLIT, NORM>(shared_bytes);
+    const int64_t resident = resident_blocks<T, M, SPLIT, ROWS>(shared_bytes);
     const int64_t blocks = groups < resident ? groups : resident;
     mops::launch_dependent(
-        "gemv_kernel", gemv_kernel<T, M, SPLIT, NORM>, static_cast<unsigned>(blocks), kGemvThreads,
+        "gemv_kernel", gemv_kernel<T, M, SPLIT, ROWS>, static_cast<unsigned>(blocks), kGemvThreads,
         static_cast<size_t>(shared_bytes), s, c.n, c.k, static_cast<const T *>(c.a), c.lda,
         static_cast<const T *>(c.w), c.ldw, static_cast<const T *>(c.fusion.norm_weight),
-        c.fusion.eps, static_cast<const T *>(c.fusion.addend), c.fusion.addend_row_stride,
-        static_cast<T *>(c.out));
+        c.fusion.eps, static_cast<const T *>(c.fusion.gate), c.fusion.gate_row_stride,
+        c.fusion.group_size, c.fusion.norm_before_gate, static_cast<const T *>(c.fusion.addend),
+        c.fusion.addend_row_stride, static_cast<T *>(c.out));
 }
 
 /**
- * The plain or the NORM variant. The NORM variants exist for 2, 4 and 8 warps per column only
- * (36 kernels instead of 48, for a smaller library), and a split of 1 runs with 2: every split
+ * The plain or a normalising variant. The normalising variants exist for 2, 4 and 8 warps per
+ * column only (36 kernels each instead of 48, for a smaller library), and a split of 1 runs with
+ * 2: every split
  * computes the same sums (the slices partition each row), and 1 is the default only for products
  * of 32768 columns or more (gemv_default_split) or rows of fewer than 64 vectors
  * (gemv_max_split), which no normalised projection of the supported models has.
  */
 template <typename T, int M, int SPLIT> void dispatch_norm(cudaStream_t s, const GemvCall &c) {
-    if (c.fusion.norm_weight != nullptr) {
-        launch_gemv<T, M, SPLIT == 1 ? 2 : SPLIT, true>(s, c);
+    constexpr int kNormSplit = SPLIT == 1 ? 2 : SPLIT;
+    if (c.fusion.gate != nullptr) {
+        launch_gemv<T, M, kNormSplit, Rows::kGatedNorm>(s, c);
+    } else if (c.fusion.norm_weight != nullptr) {
+        launch_gemv<T, M, kNormSplit, Rows::kNorm>(s, c);
     } else {
-        launch_gemv<T, M, SPLIT, false>(s, c);
+        launch_gemv<T, M, SPLIT, Rows::kAsIs>(s, c);
     }
 }
 
@@ -410,8 +609,18 @@ bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
            aligned16(a) && n < (int64_t{1} << 31) / kGemvWarps * kGemvWarps;
 }
 
-bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k) {
-    return m * k * (dtype == MOPS_F32 ? 4 : 2) <= kMaxStagedBytes;
+bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k, const GemvFusion &fusion) {
+    return gemv_staged_bytes(dtype == MOPS_F32 ? 4 : 2, m, k, fusion) <= kMaxStagedBytes;
+}
+
+bool gemv_gates_rows(int32_t dtype, int64_t k, const GemvFusion &fusion) {
+    const int elem = dtype == MOPS_F32 ? 4 : 2;
+    const int64_t size = fusion.group_size;
+    // a warp's 32 vectors of a row in one group (stage_gated_rows), the gate read as 16-byte
+    // vectors
+    return size >= 1 && k % size == 0 && k / size <= kMaxNormGroups &&
+           (k == size || (size * elem) % (16 * 32) == 0) && aligned16(fusion.gate) &&
+           (fusion.gate_row_stride * elem) % 16 == 0;
 }
 
 int gemv_max_split(int32_t dtype, int64_t k) {

@@ -19,7 +19,7 @@ public final class NativeLibraries {
     public static final String NATIVE_DIR_PROPERTY = "mambadjl.native.dir";
 
     /** The ABI version these bindings were written for ({@code MOPS_ABI_VERSION}). */
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
 
     static final String CPU_NAME = "mambaops";
     static final String CUDA_NAME = "mambaops_cuda";
