@@ -325,15 +325,15 @@ struct GemvFusion {
 
 /**
  * Whether the GEMV can normalise m rows of k values as `fusion` asks (GemvFusion::norm_weight):
- * it stages them in shared memory, at most 96 KiB (and, for the gated norm after the gate, their
- * gated values in float32 beside them).
+ * it stages them in shared memory, at most 96 KiB (and, for the gated norm, the float32 values
+ * they are normalised from beside them).
  */
 bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k, const GemvFusion &fusion);
 
 /**
- * Whether the GEMV can take the gated norm of `fusion` for rows of k values: at most 8 groups, of
- * a multiple of 32 16-byte vectors each unless there is one, and a gate starting on 16 bytes
- * with a row stride of whole 16-byte vectors.
+ * Whether the GEMV can take the gated norm of `fusion` for rows of k values: at most 8 groups of
+ * at most 8192 channels filling whole 16-byte vectors, and a gate starting on 16 bytes with a row
+ * stride of whole 16-byte vectors.
  */
 bool gemv_gates_rows(int32_t dtype, int64_t k, const GemvFusion &fusion);
 

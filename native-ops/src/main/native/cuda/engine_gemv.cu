@@ -33,17 +33,22 @@ constexpr int kGemvAhead = 4;
 constexpr int64_t kMaxStagedBytes = 96 * 1024;
 /** The most groups per row of the gated norm in the GEMV's prologue (Codestral has 8). */
 constexpr int kMaxNormGroups = 8;
+/**
+ * The threads per group of rms_norm.cu's gated_wide_kernel and the most channels they hold, whose
+ * order of the sums the gated prologue reproduces.
+ */
+constexpr int kWideThreads = 1024;
+constexpr int64_t kMaxWideGroup = 8 * kWideThreads;
 
 /** What gemv_kernel does to the rows of a before the product: nothing, or one of two norms. */
 enum class Rows { kAsIs, kNorm, kGatedNorm };
 
 /**
  * The dynamic shared memory of a normalising GEMV: the M staged rows of k elements, and for the
- * gated norm after the gate (norm(a * silu(z))) the gated rows in float32 (stage_gated_rows).
+ * gated norm the values it squares in float32 (stage_gated_rows).
  */
 int64_t gemv_staged_bytes(int64_t elem, int64_t m, int64_t k, const GemvFusion &fusion) {
-    const bool gated_floats = fusion.gate != nullptr && !fusion.norm_before_gate;
-    return m * k * (elem + (gated_floats ? 4 : 0));
+    return m * k * (elem + (fusion.gate != nullptr ? 4 : 0));
 }
 
 __device__ __forceinline__ void prefetch_l2(const void *p) {
@@ -116,86 +121,117 @@ __device__ __forceinline__ float silu_ftz(float v) {
 }
 
 /**
- * The prologue of the GEMV with Rows::kGatedNorm: stages the rows of the Mamba-2 gated norm
- * (rms_norm.cu's gated kernels), round_T(norm(a) * silu(z)) (before) or round_T(norm(a * silu(z))),
- * each group of group_size channels normalised with its own inv = rsqrt(mean(v^2) + eps), and the
- * same float32 instructions in the same order for each value. The sums of squares are those of
- * another order (per 32 vectors of a warp, then over the warps), as the plain norm's are.
+ * Reduces N values per lane (N a power of two up to 32) over the lanes of the warp at once: on
+ * return the lanes l with l / (32 / N) == v hold the sum over the lanes of their value v. Each
+ * sum is added in the order of a butterfly reduction (lanes l and l ^ 16 first, then ^ 8, ^ 4,
+ * ^ 2, ^ 1), whose result is the same in every lane: the sum a butterfly of that one value gives
+ * (as rms_norm.cu's block_sum does), with N - 1 + 5 - log2(N) shuffles instead of 5 N. In the
+ * first log2(N) steps a lane keeps the half of its values whose sums end in lanes on its side of
+ * the step's lane bit and sends its partner the other half; the last steps are the butterfly's.
+ */
+template <int N> __device__ __forceinline__ float reduce_sums(float (&values)[N]) {
+    const int lane = threadIdx.x % 32;
+    int bit = 16;
+#pragma unroll
+    for (int half = N / 2; half > 0; half /= 2, bit /= 2) {
+        const bool upper = (lane & bit) != 0;
+#pragma unroll
+        for (int i = 0; i < half; ++i) {
+            const float send = upper ? values[i] : values[i + half];
+            const float keep = upper ? values[i + half] : values[i];
+            values[i] = add_ftz(keep, __shfl_xor_sync(0xffffffffu, send, bit));
+        }
+    }
+    for (; bit > 0; bit /= 2) {
+        values[0] = add_ftz(values[0], __shfl_xor_sync(0xffffffffu, values[0], bit));
+    }
+    return values[0];
+}
+
+/**
+ * The prologue of the GEMV with Rows::kGatedNorm: stages the rows of the Mamba-2 gated norm,
+ * round_T(norm(a) * silu(z)) (before) or round_T(norm(a * silu(z))), each group of group_size
+ * channels normalised with its own inv = rsqrt(mean(v^2) + eps): the values rms_norm.cu's
+ * gated_wide_kernel stores (which serves every decoding step: at most 64 groups of at most 8192
+ * channels), bit for bit. The same float32 instructions for each value, and the sums of squares
+ * added in the same order: that kernel's thread t of 1024 sums the channels t + 1024 j of its
+ * group in order of j, a butterfly reduces each warp and the 32 warps' sums are added in order.
+ * Here thread t stands for the threads t + 256 q (q < 4) of each group, at the same lane of
+ * warps warp + 8 q, and reduce_sums reduces the 4 warps' sums of each warp at once.
  *
- * Every block normalises the rows, so every block evaluates the gate of every value, and the gate
- * (an exponential and a division) is what the multiprocessors' special-function units serve at a
- * sixteenth of the rate of the other arithmetic: it is evaluated once per value and block. Where
- * the sums need the gated values (not before), they are kept in float32 in shared memory after
- * the staged rows (M * k * 4 bytes more) for the pass that normalises them; otherwise the second
- * pass evaluates the gate. A warp's 32 vectors belong to one group (the caller checks that a
- * group holds a multiple of 32 vectors, or that there is one group).
+ * The values to square, a or a * silu(z) in float32, are first kept in shared memory after the
+ * staged rows (M * k * 4 bytes more), read from the L2 cache as 16-byte vectors: the sums then
+ * read each in the wide kernel's order from there, and the pass that normalises them reads them
+ * again. Every block normalises the rows, so every block evaluates the gate of every value, and
+ * the gate (an exponential and a division) is what the multiprocessors' special-function units
+ * serve at a sixteenth of the rate of the other arithmetic: it is evaluated once per value and
+ * block, in the first pass (not before) or the last (before).
  */
 template <typename T, int M>
 __device__ __forceinline__ void stage_gated_rows(int64_t k, const T *a, int64_t lda, const T *g,
                                                  float eps, const T *z, int64_t ldz,
                                                  int64_t group_size, bool before, uint4 *staged) {
     constexpr int kVec = 16 / sizeof(T);
-    constexpr int kQuads = kVec / 4; // float4 per vector of T
-    __shared__ float sums[kGemvWarps][kMaxRows * kMaxNormGroups];
+    constexpr int kQuads = kVec / 4;                    // float4 per vector of T
+    constexpr int kStand = kWideThreads / kGemvThreads; // the wide kernel's threads per thread
+    __shared__ float warp_sums[kMaxRows * kMaxNormGroups][kWideThreads / 32];
     __shared__ float inv[kMaxRows * kMaxNormGroups];
     const int warp = threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
     const int64_t vectors = k / kVec;
     const int64_t group_vectors = group_size / kVec;
     const int groups = static_cast<int>(k / group_size);
-    float4 *gated = reinterpret_cast<float4 *>(staged + M * vectors);
-    if (lane == 0) {
-        for (int p = 0; p < M * groups; ++p) {
-            sums[warp][p] = 0.0f;
-        }
-    }
-    __syncwarp();
+    const int pairs = M * groups;
+    float *values = reinterpret_cast<float *>(staged + M * vectors);
 #pragma unroll 1
-    for (int64_t base = static_cast<int64_t>(warp) * 32; base < vectors; base += kGemvThreads) {
-        const int64_t v = base + lane;
-        const int group = static_cast<int>(base / group_vectors);
+    for (int64_t v = threadIdx.x; v < vectors; v += kGemvThreads) {
 #pragma unroll
         for (int r = 0; r < M; ++r) {
-            float ss = 0.0f;
-            if (v < vectors) {
-                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
-                const T *xt = reinterpret_cast<const T *>(&xv);
-                if (before) {
+            const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
+            const T *xt = reinterpret_cast<const T *>(&xv);
+            uint4 zv = make_uint4(0, 0, 0, 0);
+            if (!before) {
+                zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
+            }
+            const T *zt = reinterpret_cast<const T *>(&zv);
 #pragma unroll
-                    for (int e = 0; e < kVec; ++e) {
-                        const float f = as_float(xt[e]);
-                        ss = fma_ftz(f, f, ss);
-                    }
-                } else {
-                    const uint4 zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
-                    const T *zt = reinterpret_cast<const T *>(&zv);
+            for (int q = 0; q < kQuads; ++q) {
+                float4 fq;
+                float *f = reinterpret_cast<float *>(&fq);
 #pragma unroll
-                    for (int q = 0; q < kQuads; ++q) {
-                        float4 fq;
-                        float *f = reinterpret_cast<float *>(&fq);
-#pragma unroll
-                        for (int e = 0; e < 4; ++e) {
-                            const int i = 4 * q + e;
-                            f[e] = mul_ftz(as_float(xt[i]), silu_ftz(as_float(zt[i])));
-                            ss = fma_ftz(f[e], f[e], ss);
-                        }
-                        gated[(r * vectors + v) * kQuads + q] = fq;
-                    }
+                for (int e = 0; e < 4; ++e) {
+                    const int i = 4 * q + e;
+                    f[e] = before ? as_float(xt[i])
+                                  : mul_ftz(as_float(xt[i]), silu_ftz(as_float(zt[i])));
                 }
-            }
-            for (int off = 16; off > 0; off /= 2) {
-                ss = add_ftz(ss, __shfl_xor_sync(0xffffffffu, ss, off));
-            }
-            if (lane == 0) {
-                sums[warp][r * groups + group] = add_ftz(sums[warp][r * groups + group], ss);
+                reinterpret_cast<float4 *>(values + r * k)[v * kQuads + q] = fq;
             }
         }
     }
     __syncthreads();
-    if (threadIdx.x < M * groups) {
+#pragma unroll 1
+    for (int pair = 0; pair < pairs; ++pair) {
+        const float *vr = values + (pair / groups) * k + (pair % groups) * group_size;
+        float sums[kStand];
+#pragma unroll
+        for (int q = 0; q < kStand; ++q) {
+            sums[q] = 0.0f;
+#pragma unroll 1
+            for (int64_t c = threadIdx.x + q * kGemvThreads; c < group_size; c += kWideThreads) {
+                sums[q] = fma_ftz(vr[c], vr[c], sums[q]);
+            }
+        }
+        // lanes 8 q to 8 q + 7: the sum of the wide kernel's warp warp + 8 q
+        const float total = reduce_sums(sums);
+        if (lane % (32 / kStand) == 0) {
+            warp_sums[pair][warp + kGemvWarps * (lane / (32 / kStand))] = total;
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x < pairs) {
         float total = 0.0f;
-        for (int q = 0; q < kGemvWarps; ++q) {
-            total = add_ftz(total, sums[q][threadIdx.x]);
+        for (int q = 0; q < kWideThreads / 32; ++q) {
+            total = add_ftz(total, warp_sums[threadIdx.x][q]);
         }
         inv[threadIdx.x] = rsqrt_ftz(add_ftz(div_ftz(total, static_cast<float>(group_size)), eps));
     }
@@ -208,28 +244,22 @@ __device__ __forceinline__ void stage_gated_rows(int64_t k, const T *a, int64_t 
 #pragma unroll
         for (int r = 0; r < M; ++r) {
             const float scale = inv[r * groups + group];
+            uint4 zv = make_uint4(0, 0, 0, 0);
+            if (before) {
+                zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
+            }
+            const T *zt = reinterpret_cast<const T *>(&zv);
             uint4 yv;
             T *yt = reinterpret_cast<T *>(&yv);
-            if (before) {
-                const uint4 xv = __ldg(reinterpret_cast<const uint4 *>(a + r * lda) + v);
-                const uint4 zv = __ldg(reinterpret_cast<const uint4 *>(z + r * ldz) + v);
-                const T *xt = reinterpret_cast<const T *>(&xv);
-                const T *zt = reinterpret_cast<const T *>(&zv);
 #pragma unroll
-                for (int e = 0; e < kVec; ++e) {
-                    const float y = mul_ftz(mul_ftz(as_float(xt[e]), scale), as_float(gt[e]));
-                    yt[e] = round_to<T>(mul_ftz(y, silu_ftz(as_float(zt[e]))));
-                }
-            } else {
+            for (int q = 0; q < kQuads; ++q) {
+                const float4 fq = reinterpret_cast<const float4 *>(values + r * k)[v * kQuads + q];
+                const float *f = reinterpret_cast<const float *>(&fq);
 #pragma unroll
-                for (int q = 0; q < kQuads; ++q) {
-                    const float4 fq = gated[(r * vectors + v) * kQuads + q];
-                    const float *f = reinterpret_cast<const float *>(&fq);
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int i = 4 * q + e;
-                        yt[i] = round_to<T>(mul_ftz(mul_ftz(f[e], scale), as_float(gt[i])));
-                    }
+                for (int e = 0; e < 4; ++e) {
+                    const int i = 4 * q + e;
+                    const float y = mul_ftz(mul_ftz(f[e], scale), as_float(gt[i]));
+                    yt[i] = round_to<T>(before ? mul_ftz(y, silu_ftz(as_float(zt[i]))) : y);
                 }
             }
             staged[r * vectors + v] = yv;
@@ -616,10 +646,9 @@ bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k, const GemvFusion &fus
 bool gemv_gates_rows(int32_t dtype, int64_t k, const GemvFusion &fusion) {
     const int elem = dtype == MOPS_F32 ? 4 : 2;
     const int64_t size = fusion.group_size;
-    // a warp's 32 vectors of a row in one group (stage_gated_rows), the gate read as 16-byte
-    // vectors
-    return size >= 1 && k % size == 0 && k / size <= kMaxNormGroups &&
-           (k == size || (size * elem) % (16 * 32) == 0) && aligned16(fusion.gate) &&
+    // groups of whole 16-byte vectors that gated_wide_kernel serves; the gate read as vectors
+    return size >= 1 && size <= kMaxWideGroup && k % size == 0 && k / size <= kMaxNormGroups &&
+           (size * elem) % 16 == 0 && aligned16(fusion.gate) &&
            (fusion.gate_row_stride * elem) % 16 == 0;
 }
 

@@ -714,19 +714,20 @@ MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows,
  * A Mamba-2 mixer's gated norm fused with its last projection and, with an addend, the residual
  * add: the GEMV of mops_cuda_rms_norm_linear whose prologue stages the rows of
  * mops_cuda_rms_norm_gated(x, z, norm_weight, eps, group_size, norm_before_gate) (rounded to
- * dtype, the same float32 operations for each value, in the same order) and whose epilogue adds
+ * dtype, the same float32 operations for each value) and whose epilogue adds
  * the addend as mops_cuda_linear_add does:
  *   out[r, j] = round(round(sum_i norm[r, i] * w[j, i]) + addend[r, j])   (addend, else
  *   out[r, j] = round(sum_i norm[r, i] * w[j, i])),
- * that is the gated norm followed by mops_cuda_linear_add (or mops_cuda_matmul) up to the order of
- * the norm's sums of squares. z: the gate [rows, k] in dtype with row stride z_row_stride (>= k);
- * group_size divides k; addend [rows, n] with row stride addend_row_stride (>= n), not
- * overlapping out, or NULL. The other arguments and their requirements are those of
- * mops_cuda_rms_norm_linear. The norm runs in the GEMV's prologue for at most 8 groups per row,
- * of a multiple of 32 16-byte vectors each unless there is one, a gate starting on 16 bytes with
- * a row stride of whole 16-byte vectors, and rows * k * element size of staged rows (plus rows *
- * k * 4 bytes of gated values when !norm_before_gate) within 96 KiB; elsewhere the gated norm runs
- * as its own kernel first (into pool memory), then the GEMV. The split is chosen as
+ * that is the gated norm followed by mops_cuda_linear_add (or mops_cuda_matmul), bit for bit when
+ * both run the same warps per column (the prologue adds the sums of squares in the order of the
+ * norm's kernel for a decoding step's few groups). z: the gate [rows, k] in dtype with row stride
+ * z_row_stride (>= k); group_size divides k; addend [rows, n] with row stride addend_row_stride
+ * (>= n), not overlapping out, or NULL. The other arguments and their requirements are those of
+ * mops_cuda_rms_norm_linear. The norm runs in the GEMV's prologue for at most 8 groups per row of
+ * at most 8192 channels filling whole 16-byte vectors, a gate starting on 16 bytes with a row
+ * stride of whole 16-byte vectors, and rows * k * (element size + 4) bytes of staged rows (and
+ * the float32 values they are normalised from) within 96 KiB; elsewhere the gated norm runs as
+ * its own kernel first (into pool memory), then the GEMV. The split is chosen as
  * mops_cuda_rms_norm_linear chooses its own.
  */
 MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
