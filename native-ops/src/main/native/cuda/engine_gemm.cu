@@ -414,8 +414,11 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
 /** A product shape that both the GEMV and cuBLASLt serve. */
 using GemvKey = std::tuple<int, int32_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
-/** The fused forms of the GEMV (mops_cuda_rms_norm_linear, mops_cuda_linear_add). */
-enum class Fused { kNorm = 1, kAdd = 2 };
+/**
+ * The fused forms of the GEMV (mops_cuda_rms_norm_linear, mops_cuda_linear_add,
+ * mops_cuda_gated_rms_norm_linear_add).
+ */
+enum class Fused { kNorm = 1, kAdd = 2, kGated = 3 };
 
 /**
  * For each measured shape: 0 for cuBLASLt, else the GEMV's warps per column; and for each shape
@@ -605,6 +608,20 @@ int check_fused(const char *what, int32_t dtype, int64_t rows, int64_t n, int64_
     return elem;
 }
 
+/** The checks of a fused GEMV's addend [rows, n] (row stride addend_row_stride) against out. */
+void check_addend(const char *what, int elem, int64_t rows, int64_t n, const void *addend,
+                  int64_t addend_row_stride, const void *out) {
+    require(addend != nullptr && addend_row_stride >= n,
+            std::string(what) + " needs an addend with a row stride >= n (" + std::to_string(n) +
+                "), got " + std::to_string(addend_row_stride));
+    const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+    const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
+    const uintptr_t addend_end =
+        lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
+    require(out_end <= lo(addend) || addend_end <= lo(out),
+            std::string(what) + ": out must not overlap the addend");
+}
+
 } // namespace
 } // namespace ce
 } // namespace mops
@@ -691,7 +708,10 @@ void rms_norm_linear(const char *what, void *stream, int32_t dtype, int64_t rows
     cudaStream_t s = bind(stream);
     int device = 0;
     MOPS_CUDA_CHECK(cudaGetDevice(&device));
-    const bool staged = gemv_stages_rows(dtype, rows, k);
+    GemvFusion norm;
+    norm.norm_weight = norm_weight;
+    norm.eps = eps;
+    const bool staged = gemv_stages_rows(dtype, rows, k, norm);
     std::unique_ptr<PoolBuffer> normed;
     if (!staged) {
         // rows too long to stage: the norm as its own kernel, then the plain GEMV
@@ -707,8 +727,7 @@ void rms_norm_linear(const char *what, void *stream, int32_t dtype, int64_t rows
     const int64_t lda = staged ? x_row_stride : k;
     GemvFusion fusion;
     if (staged) {
-        fusion.norm_weight = norm_weight;
-        fusion.eps = eps;
+        fusion = norm;
     }
     auto gemv = [&](int split) {
         run_gemv(s, dtype, split, rows, n, k, a, lda, w, w_row_stride, out, fusion);
@@ -780,15 +799,7 @@ extern "C" MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, in
         using namespace mops::ce;
         const int elem =
             check_fused("linear_add", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
-        mops::require(addend != nullptr && addend_row_stride >= n,
-                      "linear_add needs an addend with a row stride >= n (" + std::to_string(n) +
-                          "), got " + std::to_string(addend_row_stride));
-        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
-        const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
-        const uintptr_t addend_end =
-            lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
-        mops::require(out_end <= lo(addend) || addend_end <= lo(out),
-                      "linear_add: out must not overlap the addend");
+        check_addend("linear_add", elem, rows, n, addend, addend_row_stride, out);
         if (n == 0) {
             return;
         }
@@ -819,16 +830,12 @@ extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, in
                       "matmul_add needs m and n in [0, 2^31) and k in [1, 2^31): got m " +
                           std::to_string(m) + ", n " + std::to_string(n) + ", k " +
                           std::to_string(k));
-        mops::require(a != nullptr && b != nullptr && addend != nullptr && out != nullptr,
-                      "matmul_add: a, b, addend or out is NULL");
-        const int elem = dtype_bytes(dtype);
-        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
-        const uintptr_t bytes = static_cast<uintptr_t>(m * n * elem);
-        mops::require(lo(out) + bytes <= lo(addend) || lo(addend) + bytes <= lo(out),
-                      "matmul_add: out must not overlap the addend");
+        mops::require(a != nullptr && b != nullptr && out != nullptr,
+                      "matmul_add: a, b or out is NULL");
         if (m == 0 || n == 0) {
             return;
         }
+        check_addend("matmul_add", dtype_bytes(dtype), m, n, addend, n, out);
         cudaStream_t s = bind(stream);
         if (gemv_applies(dtype, 1, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
                          b_col_stride)) {
@@ -847,5 +854,72 @@ extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, in
         }
         cublas_matmul(s, dtype, 1, m, n, k, a, 0, a_row_stride, a_col_stride, b, 0, b_row_stride,
                       b_col_stride, out, false, addend);
+    });
+}
+
+extern "C" MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
+    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
+    int64_t x_row_stride, const void *z, int64_t z_row_stride, const void *norm_weight, float eps,
+    int64_t group_size, int32_t norm_before_gate, const void *w, int64_t w_row_stride,
+    const void *addend, int64_t addend_row_stride, void *out) {
+    return mops::guarded("cuda_gated_rms_norm_linear_add", [&] {
+        using namespace mops::ce;
+        const int elem = check_fused("gated_rms_norm_linear_add", dtype, rows, n, k, x,
+                                     x_row_stride, w, w_row_stride, out);
+        mops::require(norm_weight != nullptr &&
+                          (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
+                      "gated_rms_norm_linear_add needs a norm weight starting on 16 bytes");
+        mops::require(eps >= 0.0f,
+                      "gated_rms_norm_linear_add needs eps >= 0, got " + std::to_string(eps));
+        mops::require(group_size >= 1 && k % group_size == 0,
+                      "gated_rms_norm_linear_add: group_size " + std::to_string(group_size) +
+                          " must be positive and divide k " + std::to_string(k));
+        mops::require(z != nullptr && z_row_stride >= k,
+                      "gated_rms_norm_linear_add needs a gate z with a row stride >= k (" +
+                          std::to_string(k) + "), got " + std::to_string(z_row_stride));
+        if (addend != nullptr) {
+            check_addend("gated_rms_norm_linear_add", elem, rows, n, addend, addend_row_stride,
+                         out);
+        }
+        if (n == 0) {
+            return;
+        }
+        cudaStream_t s = bind(stream);
+        int device = 0;
+        MOPS_CUDA_CHECK(cudaGetDevice(&device));
+        GemvFusion fusion;
+        fusion.norm_weight = norm_weight;
+        fusion.eps = eps;
+        fusion.gate = z;
+        fusion.gate_row_stride = z_row_stride;
+        fusion.group_size = group_size;
+        fusion.norm_before_gate = norm_before_gate != 0;
+        fusion.addend = addend;
+        fusion.addend_row_stride = addend_row_stride;
+        if (!gemv_gates_rows(dtype, k, fusion) || !gemv_stages_rows(dtype, rows, k, fusion)) {
+            // groups or rows the prologue does not take: the gated norm as its own kernel (into
+            // pool memory), then the GEMV with the add
+            PoolBuffer normed(s, rows * k * elem);
+            const int32_t status = mops_cuda_rms_norm_gated(
+                stream, dtype, rows, k, group_size, x, x_row_stride, z, z_row_stride, norm_weight,
+                eps, norm_before_gate, normed.get(), k);
+            if (status != MOPS_OK) {
+                throw mops::Error(static_cast<mops_status>(status), mops::last_error());
+            }
+            GemvFusion add;
+            add.addend = addend;
+            add.addend_row_stride = addend_row_stride;
+            auto gemv = [&](int split) {
+                run_gemv(s, dtype, split, rows, n, k, normed.get(), k, w, w_row_stride, out, add);
+            };
+            const GemvKey key{device, dtype, rows, n, k, k, w_row_stride};
+            gemv(choose_fused(s, Fused::kGated, key, dtype, n, k, gemv));
+            return;
+        }
+        auto gemv = [&](int split) {
+            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
+        };
+        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
+        gemv(choose_fused(s, Fused::kGated, key, dtype, n, k, gemv));
     });
 }

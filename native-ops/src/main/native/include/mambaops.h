@@ -760,6 +760,32 @@ MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows,
                                       int64_t addend_row_stride, void *out);
 
 /**
+ * A Mamba-2 mixer's gated norm fused with its last projection and, with an addend, the residual
+ * add: the GEMV of mops_cuda_rms_norm_linear whose prologue stages the rows of
+ * mops_cuda_rms_norm_gated(x, z, norm_weight, eps, group_size, norm_before_gate) (rounded to
+ * dtype, the same float32 operations for each value) and whose epilogue adds
+ * the addend as mops_cuda_linear_add does:
+ *   out[r, j] = round(round(sum_i norm[r, i] * w[j, i]) + addend[r, j])   (addend, else
+ *   out[r, j] = round(sum_i norm[r, i] * w[j, i])),
+ * that is the gated norm followed by mops_cuda_linear_add (or mops_cuda_matmul), bit for bit when
+ * both run the same warps per column (the prologue adds the sums of squares in the order of the
+ * norm's kernel for a decoding step's few groups). z: the gate [rows, k] in dtype with row stride
+ * z_row_stride (>= k); group_size divides k; addend [rows, n] with row stride addend_row_stride
+ * (>= n), not overlapping out, or NULL. The other arguments and their requirements are those of
+ * mops_cuda_rms_norm_linear. The norm runs in the GEMV's prologue for at most 8 groups per row of
+ * at most 8192 channels filling whole 16-byte vectors, a gate starting on 16 bytes with a row
+ * stride of whole 16-byte vectors, and rows * k * (element size + 4) bytes of staged rows (and
+ * the float32 values they are normalised from) within 96 KiB; elsewhere the gated norm runs as
+ * its own kernel first (into pool memory), then the GEMV. The split is chosen as
+ * mops_cuda_rms_norm_linear chooses its own.
+ */
+MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
+    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
+    int64_t x_row_stride, const void *z, int64_t z_row_stride, const void *norm_weight, float eps,
+    int64_t group_size, int32_t norm_before_gate, const void *w, int64_t w_row_stride,
+    const void *addend, int64_t addend_row_stride, void *out);
+
+/**
  * Fused causal grouped-query attention (flash-style online softmax; the q_len x kv_len scores
  * are never stored):
  *   out[b,h,i,:] = sum_{j <= q_offset + i} softmax_j(scale * q[b,h,i,:] . k[b,g,j,:]) v[b,g,j,:]

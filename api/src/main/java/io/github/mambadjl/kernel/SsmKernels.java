@@ -367,6 +367,49 @@ public interface SsmKernels {
     }
 
     /**
+     * The last projection of a Mamba-2 mixer from its gated norm, added to another array: {@code
+     * addend + linear(gatedRmsNorm(x, z, normWeight, eps, groupSize, normBeforeGate), weight,
+     * bias)}, or the projection alone without an addend. The mixer's gated norm, its {@code
+     * out_proj} and the residual add in one call, which an engine may run as one kernel (the norm
+     * in the prologue of a decoding step's GEMV, the add in its epilogue).
+     *
+     * <p>This default is exactly {@code linearAdd(gatedRmsNorm(x, z, normWeight, eps, groupSize,
+     * normBeforeGate), weight, bias, addend)}, or {@code Linear.linear} of that norm without an
+     * addend: the normalised input is stored in {@code x}'s dtype before the product, as the
+     * separate calls do. It is made of differentiable NDArray operations where the engine's are.
+     *
+     * @param x the input of the norm {@code [..., in]}
+     * @param z the gate, shaped like {@code x}, or {@code null}
+     * @param normWeight the scale of the norm {@code [in]}
+     * @param eps the epsilon added to the mean square
+     * @param groupSize the number of channels normalised together; must divide {@code in}
+     * @param normBeforeGate {@code true}: {@code norm(x) * silu(z)}; {@code false}: {@code norm(x *
+     *     silu(z))}
+     * @param weight the projection {@code [out, in]}
+     * @param bias the bias {@code [out]}, or {@code null}
+     * @param addend the array added to the product, {@code [..., out]}, or {@code null}
+     * @return {@code addend + linear(gatedRmsNorm(x, z, ...), weight, bias)}, {@code [..., out]}
+     */
+    default NDArray gatedRmsNormLinearAdd(
+            NDArray x,
+            NDArray z,
+            NDArray normWeight,
+            float eps,
+            int groupSize,
+            boolean normBeforeGate,
+            NDArray weight,
+            NDArray bias,
+            NDArray addend) {
+        NDArray normed = gatedRmsNorm(x, z, normWeight, eps, groupSize, normBeforeGate);
+        if (addend != null) {
+            return linearAdd(normed, weight, bias, addend);
+        }
+        return bias == null
+                ? Linear.linear(normed, weight).head()
+                : Linear.linear(normed, weight, bias).head();
+    }
+
+    /**
      * Returns the state matrix {@code A = -exp(A_log)} of the Mamba and Mamba-2 mixers.
      *
      * <p>This default runs two NDArray operations on every call (differentiable where the engine

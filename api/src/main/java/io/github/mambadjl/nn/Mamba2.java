@@ -121,9 +121,9 @@ public final class Mamba2 extends SequenceBlock {
      * {@inheritDoc}
      *
      * <p>Here {@code in_proj} takes the norm ({@link RmsNorm#forwardLinear}) and {@code out_proj}
-     * adds its product to {@code x} ({@code SsmKernels.linearAdd}); the rest is the body of {@link
-     * #forward}. With a mask, which applies to the normalised input before {@code in_proj}, this is
-     * the default ({@code x + forward(norm(x))}).
+     * adds its product to {@code x} ({@code SsmKernels.gatedRmsNormLinearAdd}); the rest is the
+     * body of {@link #forward}. With a mask, which applies to the normalised input before {@code
+     * in_proj}, this is the default ({@code x + forward(norm(x))}).
      */
     @Override
     public NDArray forwardResidual(
@@ -252,17 +252,18 @@ public final class Mamba2 extends SequenceBlock {
             y = scan.output();
         }
         y = y.reshape(batch, length, innerSize);
-        NDArray normed =
-                kernels.gatedRmsNorm(
-                        y,
-                        gate,
-                        Ops.value(ps, normWeight, projected, training),
-                        eps,
-                        innerSize / nGroups,
-                        normBeforeGate);
-        return residual == null
-                ? Ops.linear(ps, normed, outProjWeight, outProjBias, training)
-                : Ops.linearAdd(ps, normed, outProjWeight, outProjBias, residual, training);
+        // the gated norm, out_proj and the residual add: one call, one kernel where the engine
+        // fuses them (a decoding step)
+        return kernels.gatedRmsNormLinearAdd(
+                y,
+                gate,
+                Ops.value(ps, normWeight, projected, training),
+                eps,
+                innerSize / nGroups,
+                normBeforeGate,
+                Ops.value(ps, outProjWeight, projected, training),
+                Ops.value(ps, outProjBias, projected, training),
+                residual);
     }
 
     /** Builds a {@link Mamba2} mixer; defaults are those of mamba_ssm's {@code Mamba2}. */

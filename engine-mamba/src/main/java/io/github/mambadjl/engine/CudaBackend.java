@@ -345,6 +345,49 @@ final class CudaBackend implements Backend {
     }
 
     /**
+     * Runs {@link CudaTensorOps#gatedRmsNormLinearAdd} (the gated norm in the prologue of the GEMV,
+     * the residual add in its epilogue) on this device's stream.
+     */
+    void gatedRmsNormLinearAdd(
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long z,
+            long zRowStride,
+            long normWeight,
+            float eps,
+            long groupSize,
+            boolean normBeforeGate,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out) {
+        CudaTensorOps.gatedRmsNormLinearAdd(
+                stream(),
+                type,
+                rows,
+                n,
+                k,
+                x,
+                xRowStride,
+                z,
+                zRowStride,
+                normWeight,
+                eps,
+                groupSize,
+                normBeforeGate,
+                w,
+                wRowStride,
+                addend,
+                addendRowStride,
+                out);
+    }
+
+    /**
      * Runs {@link CudaTensorOps#linearAdd} (the residual add in the epilogue of the GEMV) on this
      * device's stream.
      */

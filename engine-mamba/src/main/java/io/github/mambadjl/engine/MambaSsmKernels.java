@@ -579,6 +579,36 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
     /**
      * {@inheritDoc}
      *
+     * <p>On a GPU, where {@link #linearAdd} fuses (or without an addend where {@link
+     * #rmsNormLinear} does), for a gate of {@code x}'s shape and dtype on the same GPU: one kernel
+     * ({@code mops_cuda_gated_rms_norm_linear_add}), the gated norm in the prologue of the GEMV and
+     * the add in its epilogue, for up to 8 groups per row whose staged rows fit the GEMV's shared
+     * memory (else the norm's own kernel, then the GEMV). Anywhere else, the CPU included, the
+     * default composition.
+     */
+    @Override
+    public NDArray gatedRmsNormLinearAdd(
+            NDArray x,
+            NDArray z,
+            NDArray normWeight,
+            float eps,
+            int groupSize,
+            boolean normBeforeGate,
+            NDArray weight,
+            NDArray bias,
+            NDArray addend) {
+        NDArray fused =
+                FusedGemv.gatedRmsNormLinearAdd(
+                        x, z, normWeight, eps, groupSize, normBeforeGate, weight, bias, addend);
+        return fused != null
+                ? fused
+                : SsmKernels.super.gatedRmsNormLinearAdd(
+                        x, z, normWeight, eps, groupSize, normBeforeGate, weight, bias, addend);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>On this engine (no autograd) the result is computed once per {@code A_log} array and kept
      * with it, closed with it, and recomputed only when its memory is written ({@code set}, an
      * in-place operation) or replaced ({@code intern}): a decoding step does not recompute the
@@ -635,7 +665,7 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
      * Views {@code [..., channels]} as {@code [rows, channels]} with a row stride, without a copy
      * when the leading axes collapse into one and the channels are contiguous.
      */
-    private static NativeTensor rows(KernelArgs k, NDArray array, long rows, long channels) {
+    static NativeTensor rows(KernelArgs k, NDArray array, long rows, long channels) {
         NativeTensor t = k.strided(array);
         long[] dims = t.shape();
         int last = dims.length - 1;

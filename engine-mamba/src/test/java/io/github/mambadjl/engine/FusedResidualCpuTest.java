@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * On the Mamba engine's CPU, {@code rmsNormLinear}, {@code rmsNormLinearConvUpdate} and {@code
- * linearAdd} are the operations they compose (the fused kernels are the GPU's), and a block's fused
- * residual step is the default.
+ * On the Mamba engine's CPU, {@code rmsNormLinear}, {@code rmsNormLinearConvUpdate}, {@code
+ * linearAdd} and {@code gatedRmsNormLinearAdd} are the operations they compose (the fused kernels
+ * are the GPU's), and a block's fused residual step is the default.
  */
 class FusedResidualCpuTest {
 
@@ -72,6 +72,20 @@ class FusedResidualCpuTest {
         assertExactly(Linear.linear(normed, w, b).head(), k.rmsNormLinear(x, g, 1e-5f, w, b));
         assertExactly(addend.add(Linear.linear(x, w).head()), k.linearAdd(x, w, null, addend));
         assertExactly(addend.add(Linear.linear(x, w, b).head()), k.linearAdd(x, w, b, addend));
+        NDArray z = random(type, 2, 1, 64);
+        for (boolean before : new boolean[] {true, false}) {
+            assertNull(FusedGemv.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, null));
+            NDArray gated = k.gatedRmsNorm(x, z, g, 1e-5f, 16, before);
+            assertExactly(
+                    addend.add(Linear.linear(gated, w).head()),
+                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, addend));
+            assertExactly(
+                    addend.add(Linear.linear(gated, w, b).head()),
+                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, b, addend));
+            assertExactly(
+                    Linear.linear(gated, w).head(),
+                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, null));
+        }
     }
 
     @ParameterizedTest(name = "{0}, convolved [{1}, {1} + {2}), width {3}")

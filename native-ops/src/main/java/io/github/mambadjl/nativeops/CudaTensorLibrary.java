@@ -236,6 +236,26 @@ final class CudaTensorLibrary {
             long addendRowStride,
             long out);
 
+    static native int mops_cuda_gated_rms_norm_linear_add(
+            long stream,
+            int dtype,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long z,
+            long zRowStride,
+            long normWeight,
+            float eps,
+            long groupSize,
+            int normBeforeGate,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out);
+
     static native int mops_cuda_attention(
             long stream,
             int dtype,

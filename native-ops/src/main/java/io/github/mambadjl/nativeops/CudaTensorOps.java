@@ -938,6 +938,78 @@ public final class CudaTensorOps {
     }
 
     /**
+     * A Mamba-2 mixer's gated norm fused with its last projection and the residual add ({@code
+     * mops_cuda_gated_rms_norm_linear_add}): {@code out[r, j] = round(round(sum_i norm[r, i] * w[j,
+     * i]) + addend[r, j])} (without an addend, {@code round(sum_i norm[r, i] * w[j, i])}) with
+     * {@code norm} the rows of the gated RMSNorm of x and z ({@link CudaKernels#rmsNormGated}), on
+     * the GEMV of {@link #matmul}, the norm in its prologue (where its groups and rows fit; else
+     * the norm's own kernel first) and the add in its epilogue.
+     *
+     * @param stream the stream
+     * @param type float32, float16 or bfloat16, shared by every operand
+     * @param rows the rows of x, z, addend and out, 1 to 4
+     * @param n the rows of w: the columns of out
+     * @param k the columns of x, z and w
+     * @param x the address of x {@code [rows, k]}, 16-byte aligned
+     * @param xRowStride the elements from one row of x to the next
+     * @param z the address of the gate z {@code [rows, k]}
+     * @param zRowStride the elements from one row of z to the next ({@code >= k})
+     * @param normWeight the address of the norm's scale {@code [k]}, contiguous, 16-byte aligned
+     * @param eps the epsilon added to the mean square
+     * @param groupSize the channels normalised together; divides k
+     * @param normBeforeGate {@code true}: {@code norm(x) * silu(z)}; {@code false}: {@code norm(x *
+     *     silu(z))}
+     * @param w the address of the weight {@code [n, k]}, 16-byte aligned
+     * @param wRowStride the elements from one row of w to the next ({@code >= k})
+     * @param addend the address of the addend {@code [rows, n]}, not overlapping out, or 0 for none
+     * @param addendRowStride the elements from one row of the addend to the next ({@code >= n})
+     * @param out the contiguous {@code [rows, n]} output
+     * @throws NativeOpException naming what was wrong, for operands the GEMV cannot read
+     */
+    public static void gatedRmsNormLinearAdd(
+            long stream,
+            TensorDType type,
+            long rows,
+            long n,
+            long k,
+            long x,
+            long xRowStride,
+            long z,
+            long zRowStride,
+            long normWeight,
+            float eps,
+            long groupSize,
+            boolean normBeforeGate,
+            long w,
+            long wRowStride,
+            long addend,
+            long addendRowStride,
+            long out) {
+        check(
+                CudaTensorLibrary.mops_cuda_gated_rms_norm_linear_add(
+                        stream,
+                        type.code(),
+                        rows,
+                        n,
+                        k,
+                        x,
+                        xRowStride,
+                        z,
+                        zRowStride,
+                        normWeight,
+                        eps,
+                        groupSize,
+                        normBeforeGate ? 1 : 0,
+                        w,
+                        wRowStride,
+                        addend,
+                        addendRowStride,
+                        out),
+                "cuda_gated_rms_norm_linear_add",
+                new long[] {rows, n, k});
+    }
+
+    /**
      * Fused causal grouped-query attention with a KV cache (see {@code mops_cuda_attention}).
      *
      * @param stream the stream
