@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -689,6 +691,16 @@ namespace ce {
 namespace {
 
 /**
+ * Whether the environment leaves a fused form of the GEMV on: anything but "0" in `name`
+ * (MAMBADJL_GEMV_CONV, MAMBADJL_GEMV_GATED; on by default). Off, the call runs the separate
+ * kernels instead, with the same results: a switch for comparing the two on a device.
+ */
+bool fused_form_on(const char *name) {
+    const char *v = std::getenv(name);
+    return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+/**
  * The body of mops_cuda_rms_norm_linear and mops_cuda_rms_norm_linear_conv: `step` holds the
  * convolution step of the epilogue (its conv_* fields; conv_state null: none). The split is chosen
  * on a GEMV without the step (a timed run would step the state each time), which is the plain
@@ -734,6 +746,20 @@ void rms_norm_linear(const char *what, void *stream, int32_t dtype, int64_t rows
     };
     const GemvKey key{device, dtype, rows, n, k, lda, w_row_stride};
     const int split = choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv);
+    static const bool conv_fused = fused_form_on("MAMBADJL_GEMV_CONV");
+    if (step.conv_state != nullptr && !conv_fused) {
+        // the convolution step as its own kernel, in place on the product's outputs
+        gemv(split);
+        const int elem = dtype_bytes(dtype);
+        void *range = static_cast<char *>(out) + step.conv_start * elem;
+        const int32_t status = mops_cuda_causal_conv1d_update(
+            stream, dtype, range, rows, step.conv_channels, n, 1, step.conv_weight,
+            step.conv_width, step.conv_bias, step.conv_state, range, n, 1, step.conv_silu ? 1 : 0);
+        if (status != MOPS_OK) {
+            throw mops::Error(static_cast<mops_status>(status), mops::last_error());
+        }
+        return;
+    }
     fusion.conv_start = step.conv_start;
     fusion.conv_channels = step.conv_channels;
     fusion.conv_weight = step.conv_weight;
@@ -896,9 +922,11 @@ extern "C" MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
         fusion.norm_before_gate = norm_before_gate != 0;
         fusion.addend = addend;
         fusion.addend_row_stride = addend_row_stride;
-        if (!gemv_gates_rows(dtype, k, fusion) || !gemv_stages_rows(dtype, rows, k, fusion)) {
-            // groups or rows the prologue does not take: the gated norm as its own kernel (into
-            // pool memory), then the GEMV with the add
+        static const bool gated_fused = fused_form_on("MAMBADJL_GEMV_GATED");
+        if (!gated_fused || !gemv_gates_rows(dtype, k, fusion) ||
+            !gemv_stages_rows(dtype, rows, k, fusion)) {
+            // groups or rows the prologue does not take (or MAMBADJL_GEMV_GATED=0): the gated
+            // norm as its own kernel (into pool memory), then the GEMV with the add
             PoolBuffer normed(s, rows * k * elem);
             const int32_t status = mops_cuda_rms_norm_gated(
                 stream, dtype, rows, k, group_size, x, x_row_stride, z, z_row_stride, norm_weight,

@@ -56,10 +56,6 @@ __device__ __forceinline__ void prefetch_l2(const void *p) {
     asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
-__device__ __forceinline__ void prefetch_l1(const void *p) {
-    asm volatile("prefetch.global.L1 [%0];" ::"l"(p));
-}
-
 /** The convolution step of a GEMV's epilogue (GemvFusion's conv_* fields; state null: none). */
 template <typename T> struct GemvConv {
     int64_t start;
@@ -324,9 +320,9 @@ __device__ __forceinline__ void stage_gated_rows(int64_t k, const T *a, int64_t 
  * conv (mops_cuda_rms_norm_linear_conv; conv.state null otherwise): the outputs of the columns
  * [conv.start, conv.start + conv.channels) go through one step of the causal convolution
  * (conv_step, the arithmetic of the separate update kernel, from the output rounded to T) and
- * their rows of the convolution's state take them in. The lanes that will store a column ask for
- * its filters and state rows in L1 before the loop over its weights, so that the epilogue does
- * not wait for them after the reduction. A branch on a kernel argument, as the addend's.
+ * their rows of the convolution's state take them in. The lanes that will store a column load its
+ * filters and state rows into registers before the loop over its weights, so that the epilogue
+ * does not wait for them after the reduction. A branch on a kernel argument, as the addend's.
  */
 template <typename T, int M, int SPLIT, Rows ROWS>
 __global__ void __launch_bounds__(kGemvThreads)
@@ -435,29 +431,43 @@ __global__ void __launch_bounds__(kGemvThreads)
         // the rows are staged, and partial is free for the columns' sums
         __syncthreads();
     }
-    auto store = [&](int r, int64_t j, float sum) {
-        T y = from_float<T>(sum);
-        if (addend != nullptr) {
-            y = from_float<T>(as_float(y) + as_float(addend[r * ldd + j]));
-        }
-        const int64_t c = j - conv.start;
-        if (conv.state != nullptr && c >= 0 && c < conv.channels) {
-            const int hist = conv.width - 1;
-            y = from_float<T>(conv_step(as_float(y), conv.weight + c * conv.width, conv.width,
-                                        conv.bias ? conv.bias + c : nullptr,
-                                        conv.state + (r * conv.channels + c) * hist, conv.act));
-        }
-        out[r * n + j] = y;
-    };
+    // the rows of the convolution's state that a storing lane holds: all M rows where one lane
+    // stores the column (SPLIT 1), its own row otherwise
+    constexpr int kConvRows = SPLIT == 1 ? M : 1;
     for (int64_t group = blockIdx.x; group < groups; group += gridDim.x) {
         const int64_t j = group * kCols + warp / SPLIT;
-        if (conv.state != nullptr && slice == 0 && lane < M && j < n) {
-            const int64_t c = j - conv.start;
-            if (c >= 0 && c < conv.channels) {
-                prefetch_l1(conv.weight + c * conv.width);
-                prefetch_l1(conv.state + (lane * conv.channels + c) * (conv.width - 1));
+        // the convolution's operands of column j, loaded by the lanes that store it while the
+        // column's weights stream in
+        const int64_t cj = j - conv.start;
+        const bool convolved = conv.state != nullptr && j < n && cj >= 0 && cj < conv.channels;
+        const bool stores = slice == 0 && (SPLIT == 1 ? lane == 0 : lane < M);
+        float filters[kConvMaxHist + 1];
+        float shift = 0.0f;
+        float window[kConvRows][kConvMaxHist];
+        if (convolved && stores) {
+            conv_load_filters(conv.weight + cj * conv.width, conv.width,
+                              conv.bias ? conv.bias + cj : nullptr, filters, shift);
+#pragma unroll
+            for (int q = 0; q < kConvRows; ++q) {
+                const int r = SPLIT == 1 ? q : lane;
+                conv_load_state(conv.state + (r * conv.channels + cj) * (conv.width - 1),
+                                conv.width, window[q]);
             }
         }
+        auto store = [&](int r, float sum) {
+            T y = from_float<T>(sum);
+            if (addend != nullptr) {
+                y = from_float<T>(as_float(y) + as_float(addend[r * ldd + j]));
+            }
+            if (convolved) {
+                float (&win)[kConvMaxHist] = window[SPLIT == 1 ? r : 0];
+                y = from_float<T>(
+                    conv_step_in_registers(as_float(y), filters, conv.width, shift, win, conv.act));
+                conv_store_state(conv.state + (r * conv.channels + cj) * (conv.width - 1),
+                                 conv.width, win);
+            }
+            out[r * n + j] = y;
+        };
         float acc[M];
 #pragma unroll
         for (int r = 0; r < M; ++r) {
@@ -505,7 +515,7 @@ __global__ void __launch_bounds__(kGemvThreads)
             if (lane == 0 && j < n) {
 #pragma unroll
                 for (int r = 0; r < M; ++r) {
-                    store(r, j, acc[r]);
+                    store(r, acc[r]);
                 }
             }
         } else {
@@ -522,7 +532,7 @@ __global__ void __launch_bounds__(kGemvThreads)
                 for (int q = 0; q < SPLIT; ++q) {
                     sum += partial[warp + q][lane];
                 }
-                store(lane, j, sum);
+                store(lane, sum);
             }
             // the next column's partial sums go where these were
             __syncthreads();
