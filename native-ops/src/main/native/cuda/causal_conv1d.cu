@@ -12,7 +12,6 @@
 // The final state is written by a second, per-row kernel queued after the first, so that it may
 // alias the initial state. The one-step update keeps one thread per row.
 #include "conv_args.hpp"
-#include "conv_step.cuh"
 #include "cuda_check.cuh"
 #include "dtype.hpp"
 #include "mambaops.h"
@@ -26,7 +25,7 @@ constexpr int THREADS = 128;
 constexpr int PER_THREAD = 16;
 constexpr int TIME_TILE = THREADS * PER_THREAD;
 constexpr int CHANNEL_TILE = 64;
-constexpr int MAX_HIST = kConvMaxHist;
+constexpr int MAX_HIST = 3;
 
 /** Arguments of the long conv kernels. */
 template <typename T> struct ConvArgs {
@@ -40,6 +39,10 @@ template <typename T> struct ConvArgs {
     int64_t os_b, os_d, os_t;
     bool act;
 };
+
+__device__ __forceinline__ float activate(float v, bool act) {
+    return act ? v / (1.0f + __expf(-v)) : v;
+}
 
 /** x[row, t] for t in [-hist, seqlen): the initial state (or zero) before the sequence. */
 template <typename T>
@@ -123,7 +126,7 @@ __global__ void __launch_bounds__(THREADS)
         for (int k = 0; k <= MAX_HIST; ++k) {
             acc += w[k] * win[m + LEAD - MAX_HIST + k];
         }
-        o[m] = from_float<T>(conv_activate(acc, a.act));
+        o[m] = from_float<T>(activate(acc, a.act));
     }
     T *orow = a.out + b * a.os_b + d * a.os_d;
     if (full && a.os_t == 1 && vector_ok(orow + t0)) {
@@ -187,7 +190,7 @@ __global__ void __launch_bounds__(THREADS)
             window[k] = window[k + 1];
         }
         window[MAX_HIST - 1] = xv;
-        orow[t * a.os_t] = from_float<T>(conv_activate(acc, a.act));
+        orow[t * a.os_t] = from_float<T>(activate(acc, a.act));
     }
 }
 
@@ -225,10 +228,24 @@ __global__ void conv1d_update_kernel(const T *x, int64_t batch, int64_t dim, int
     }
     const int64_t b = r / dim;
     const int64_t d = r % dim;
+    const int hist = width - 1;
     const float xv = to_float(x[b * xs_b + d * xs_d]);
-    const float y = conv_step(xv, weight + d * width, width, bias ? bias + d : nullptr,
-                              state + r * (width - 1), act);
-    out[b * os_b + d * os_d] = from_float<T>(y);
+    float acc = (bias ? to_float(bias[d]) : 0.0f) + to_float(weight[d * width + hist]) * xv;
+    float window[MAX_HIST];
+#pragma unroll
+    for (int k = 0; k < MAX_HIST; ++k) {
+        window[k] = k < hist ? state[r * hist + k] : 0.0f;
+        if (k < hist) {
+            acc += to_float(weight[d * width + k]) * window[k];
+        }
+    }
+#pragma unroll
+    for (int k = 0; k < MAX_HIST; ++k) {
+        if (k < hist) {
+            state[r * hist + k] = k + 1 < hist ? window[k + 1] : xv;
+        }
+    }
+    out[b * os_b + d * os_d] = from_float<T>(activate(acc, act));
 }
 
 } // namespace

@@ -296,6 +296,12 @@ bool gemv_applies(int32_t dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
                   int64_t a_row_stride, int64_t a_col_stride, const void *b, int64_t b_row_stride,
                   int64_t b_col_stride);
 
+/**
+ * Whether the GEMV can normalise m rows of k values (GemvFusion::norm_weight): it stages them in
+ * shared memory, at most 96 KiB.
+ */
+bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k);
+
 /** The most warps per output column of the GEMV for rows of k values (1, 2, 4 or 8). */
 int gemv_max_split(int32_t dtype, int64_t k);
 
@@ -305,52 +311,16 @@ int gemv_default_split(int32_t dtype, int64_t n, int64_t k);
 /**
  * What a GEMV fuses around its product (engine_gemv.cu): with norm_weight, the rows of a are
  * RMS-normalised on the way in (norm_weight [k] contiguous in the GEMV's dtype, 16-byte aligned;
- * eps added to the mean square; where gemv_stages_rows); with a gate too, the norm is the Mamba-2
- * mixer's gated norm, per group of group_size channels, norm(a) * silu(gate) or, not
- * norm_before_gate, norm(a * silu(gate)) (gate [m, k] in the GEMV's dtype, row stride
- * gate_row_stride; where gemv_gates_rows); with addend, out = addend + the product, each rounded
- * to the dtype as the separate product and add are (addend [m, n] in the GEMV's dtype, row stride
- * addend_row_stride, not overlapping out). All null: the plain product.
+ * eps added to the mean square; where gemv_stages_rows); with addend, out = addend + the product,
+ * each rounded to the dtype as the separate product and add are (addend [m, n] in the GEMV's dtype,
+ * row stride addend_row_stride, not overlapping out). Both null: the plain product.
  */
 struct GemvFusion {
     const void *norm_weight = nullptr;
     float eps = 0.0f;
-    const void *gate = nullptr;
-    int64_t gate_row_stride = 0;
-    int64_t group_size = 0;
-    bool norm_before_gate = false;
     const void *addend = nullptr;
     int64_t addend_row_stride = 0;
-    /**
-     * With conv_state: one step of the causal convolution applied to the outputs [conv_start,
-     * conv_start + conv_channels) of every row, as mops_cuda_causal_conv1d_update computes it
-     * (conv_step.cuh) from the output rounded to the dtype; out holds the convolution's outputs
-     * there, and conv_state [m, conv_channels, conv_width - 1] (float32) takes the outputs in.
-     * conv_weight [conv_channels, conv_width] and conv_bias [conv_channels] (or null) are
-     * contiguous in the GEMV's dtype.
-     */
-    int64_t conv_start = 0;
-    int64_t conv_channels = 0;
-    const void *conv_weight = nullptr;
-    int conv_width = 0;
-    const void *conv_bias = nullptr;
-    float *conv_state = nullptr;
-    bool conv_silu = false;
 };
-
-/**
- * Whether the GEMV can normalise m rows of k values as `fusion` asks (GemvFusion::norm_weight):
- * it stages them in shared memory, at most 96 KiB (and, for the gated norm, the float32 values
- * they are normalised from beside them).
- */
-bool gemv_stages_rows(int32_t dtype, int64_t m, int64_t k, const GemvFusion &fusion);
-
-/**
- * Whether the GEMV can take the gated norm of `fusion` for rows of k values: at most 8 groups of
- * at most 8192 channels filling whole 16-byte vectors, and a gate starting on 16 bytes with a row
- * stride of whole 16-byte vectors.
- */
-bool gemv_gates_rows(int32_t dtype, int64_t k, const GemvFusion &fusion);
 
 /**
  * Queues out [m, n] = a b for operands that gemv_applies to (b's column stride = ldw), with

@@ -6,8 +6,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,7 +13,6 @@
 #include <tuple>
 #include <utility>
 
-#include "conv_step.cuh"
 #include "engine_common.cuh"
 #include "mambaops.h"
 #include "pdl.cuh"
@@ -416,11 +413,8 @@ void cublas_matmul(cudaStream_t s, int32_t dtype, int64_t batch, int64_t m, int6
 /** A product shape that both the GEMV and cuBLASLt serve. */
 using GemvKey = std::tuple<int, int32_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
-/**
- * The fused forms of the GEMV (mops_cuda_rms_norm_linear, mops_cuda_linear_add,
- * mops_cuda_gated_rms_norm_linear_add).
- */
-enum class Fused { kNorm = 1, kAdd = 2, kGated = 3 };
+/** The fused forms of the GEMV (mops_cuda_rms_norm_linear, mops_cuda_linear_add). */
+enum class Fused { kNorm = 1, kAdd = 2 };
 
 /**
  * For each measured shape: 0 for cuBLASLt, else the GEMV's warps per column; and for each shape
@@ -610,20 +604,6 @@ int check_fused(const char *what, int32_t dtype, int64_t rows, int64_t n, int64_
     return elem;
 }
 
-/** The checks of a fused GEMV's addend [rows, n] (row stride addend_row_stride) against out. */
-void check_addend(const char *what, int elem, int64_t rows, int64_t n, const void *addend,
-                  int64_t addend_row_stride, const void *out) {
-    require(addend != nullptr && addend_row_stride >= n,
-            std::string(what) + " needs an addend with a row stride >= n (" + std::to_string(n) +
-                "), got " + std::to_string(addend_row_stride));
-    const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
-    const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
-    const uintptr_t addend_end =
-        lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
-    require(out_end <= lo(addend) || addend_end <= lo(out),
-            std::string(what) + ": out must not overlap the addend");
-}
-
 } // namespace
 } // namespace ce
 } // namespace mops
@@ -686,133 +666,49 @@ extern "C" MOPS_API int32_t mops_cuda_gemv_mode(int32_t mode) {
     });
 }
 
-namespace mops {
-namespace ce {
-namespace {
-
-/**
- * Whether the environment leaves a fused form of the GEMV on: anything but "0" in `name`
- * (MAMBADJL_GEMV_CONV, MAMBADJL_GEMV_GATED; on by default). Off, the call runs the separate
- * kernels instead, with the same results: a switch for comparing the two on a device.
- */
-bool fused_form_on(const char *name) {
-    const char *v = std::getenv(name);
-    return v == nullptr || std::strcmp(v, "0") != 0;
-}
-
-/**
- * The body of mops_cuda_rms_norm_linear and mops_cuda_rms_norm_linear_conv: `step` holds the
- * convolution step of the epilogue (its conv_* fields; conv_state null: none). The split is chosen
- * on a GEMV without the step (a timed run would step the state each time), which is the plain
- * fused GEMV's choice for the shape; the step then runs once, in the last launch.
- */
-void rms_norm_linear(const char *what, void *stream, int32_t dtype, int64_t rows, int64_t n,
-                     int64_t k, const void *x, int64_t x_row_stride, const void *norm_weight,
-                     float eps, const void *w, int64_t w_row_stride, void *out,
-                     const GemvFusion &step) {
-    check_fused(what, dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
-    require(norm_weight != nullptr && (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
-            std::string(what) + " needs a norm weight starting on 16 bytes");
-    require(eps >= 0.0f, std::string(what) + " needs eps >= 0, got " + std::to_string(eps));
-    if (n == 0) {
-        return;
-    }
-    cudaStream_t s = bind(stream);
-    int device = 0;
-    MOPS_CUDA_CHECK(cudaGetDevice(&device));
-    GemvFusion norm;
-    norm.norm_weight = norm_weight;
-    norm.eps = eps;
-    const bool staged = gemv_stages_rows(dtype, rows, k, norm);
-    std::unique_ptr<PoolBuffer> normed;
-    if (!staged) {
-        // rows too long to stage: the norm as its own kernel, then the plain GEMV
-        normed = std::make_unique<PoolBuffer>(s, rows * k * dtype_bytes(dtype));
-        const int32_t status =
-            mops_cuda_rms_norm_gated(stream, dtype, rows, k, k, x, x_row_stride, nullptr, 0,
-                                     norm_weight, eps, 1, normed->get(), k);
-        if (status != MOPS_OK) {
-            throw mops::Error(static_cast<mops_status>(status), mops::last_error());
-        }
-    }
-    const void *a = staged ? x : normed->get();
-    const int64_t lda = staged ? x_row_stride : k;
-    GemvFusion fusion;
-    if (staged) {
-        fusion = norm;
-    }
-    auto gemv = [&](int split) {
-        run_gemv(s, dtype, split, rows, n, k, a, lda, w, w_row_stride, out, fusion);
-    };
-    const GemvKey key{device, dtype, rows, n, k, lda, w_row_stride};
-    const int split = choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv);
-    static const bool conv_fused = fused_form_on("MAMBADJL_GEMV_CONV");
-    if (step.conv_state != nullptr && !conv_fused) {
-        // the convolution step as its own kernel, in place on the product's outputs
-        gemv(split);
-        const int elem = dtype_bytes(dtype);
-        void *range = static_cast<char *>(out) + step.conv_start * elem;
-        const int32_t status = mops_cuda_causal_conv1d_update(
-            stream, dtype, range, rows, step.conv_channels, n, 1, step.conv_weight,
-            step.conv_width, step.conv_bias, step.conv_state, range, n, 1, step.conv_silu ? 1 : 0);
-        if (status != MOPS_OK) {
-            throw mops::Error(static_cast<mops_status>(status), mops::last_error());
-        }
-        return;
-    }
-    fusion.conv_start = step.conv_start;
-    fusion.conv_channels = step.conv_channels;
-    fusion.conv_weight = step.conv_weight;
-    fusion.conv_width = step.conv_width;
-    fusion.conv_bias = step.conv_bias;
-    fusion.conv_state = step.conv_state;
-    fusion.conv_silu = step.conv_silu;
-    gemv(split);
-}
-
-} // namespace
-} // namespace ce
-} // namespace mops
-
 extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t rows,
                                                       int64_t n, int64_t k, const void *x,
                                                       int64_t x_row_stride, const void *norm_weight,
                                                       float eps, const void *w,
                                                       int64_t w_row_stride, void *out) {
     return mops::guarded("cuda_rms_norm_linear", [&] {
-        mops::ce::rms_norm_linear("rms_norm_linear", stream, dtype, rows, n, k, x, x_row_stride,
-                                  norm_weight, eps, w, w_row_stride, out, mops::ce::GemvFusion{});
-    });
-}
-
-extern "C" MOPS_API int32_t mops_cuda_rms_norm_linear_conv(
-    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
-    int64_t x_row_stride, const void *norm_weight, float eps, const void *w, int64_t w_row_stride,
-    void *out, int64_t conv_start, int64_t conv_channels, const void *conv_weight,
-    int32_t conv_width, const void *conv_bias, float *conv_state, int32_t silu) {
-    return mops::guarded("cuda_rms_norm_linear_conv", [&] {
-        mops::require(conv_start >= 0 && conv_channels >= 1 && conv_start + conv_channels <= n,
-                      "rms_norm_linear_conv: the convolved outputs [" +
-                          std::to_string(conv_start) + ", " +
-                          std::to_string(conv_start + conv_channels) +
-                          ") must be a non-empty range within the " + std::to_string(n) +
-                          " outputs");
-        mops::require(conv_width >= 2 && conv_width <= mops::kConvMaxHist + 1,
-                      "rms_norm_linear_conv: the filter width must be 2 to " +
-                          std::to_string(mops::kConvMaxHist + 1) + ", got " +
-                          std::to_string(conv_width));
-        mops::require(conv_weight != nullptr && conv_state != nullptr,
-                      "rms_norm_linear_conv: conv_weight or conv_state is NULL");
-        mops::ce::GemvFusion step;
-        step.conv_start = conv_start;
-        step.conv_channels = conv_channels;
-        step.conv_weight = conv_weight;
-        step.conv_width = conv_width;
-        step.conv_bias = conv_bias;
-        step.conv_state = conv_state;
-        step.conv_silu = silu != 0;
-        mops::ce::rms_norm_linear("rms_norm_linear_conv", stream, dtype, rows, n, k, x,
-                                  x_row_stride, norm_weight, eps, w, w_row_stride, out, step);
+        using namespace mops::ce;
+        check_fused("rms_norm_linear", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
+        mops::require(norm_weight != nullptr &&
+                          (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
+                      "rms_norm_linear needs a norm weight starting on 16 bytes");
+        mops::require(eps >= 0.0f, "rms_norm_linear needs eps >= 0, got " + std::to_string(eps));
+        if (n == 0) {
+            return;
+        }
+        cudaStream_t s = bind(stream);
+        int device = 0;
+        MOPS_CUDA_CHECK(cudaGetDevice(&device));
+        if (!gemv_stages_rows(dtype, rows, k)) {
+            // rows too long to stage: the norm as its own kernel, then the plain GEMV
+            const int elem = dtype_bytes(dtype);
+            PoolBuffer normed(s, rows * k * elem);
+            const int32_t status =
+                mops_cuda_rms_norm_gated(stream, dtype, rows, k, k, x, x_row_stride, nullptr, 0,
+                                         norm_weight, eps, 1, normed.get(), k);
+            if (status != MOPS_OK) {
+                throw mops::Error(static_cast<mops_status>(status), mops::last_error());
+            }
+            auto gemv = [&](int split) {
+                run_gemv(s, dtype, split, rows, n, k, normed.get(), k, w, w_row_stride, out);
+            };
+            const GemvKey key{device, dtype, rows, n, k, k, w_row_stride};
+            gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
+            return;
+        }
+        GemvFusion fusion;
+        fusion.norm_weight = norm_weight;
+        fusion.eps = eps;
+        auto gemv = [&](int split) {
+            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
+        };
+        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
+        gemv(choose_fused(s, Fused::kNorm, key, dtype, n, k, gemv));
     });
 }
 
@@ -825,7 +721,15 @@ extern "C" MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, in
         using namespace mops::ce;
         const int elem =
             check_fused("linear_add", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
-        check_addend("linear_add", elem, rows, n, addend, addend_row_stride, out);
+        mops::require(addend != nullptr && addend_row_stride >= n,
+                      "linear_add needs an addend with a row stride >= n (" + std::to_string(n) +
+                          "), got " + std::to_string(addend_row_stride));
+        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+        const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
+        const uintptr_t addend_end =
+            lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
+        mops::require(out_end <= lo(addend) || addend_end <= lo(out),
+                      "linear_add: out must not overlap the addend");
         if (n == 0) {
             return;
         }
@@ -856,12 +760,16 @@ extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, in
                       "matmul_add needs m and n in [0, 2^31) and k in [1, 2^31): got m " +
                           std::to_string(m) + ", n " + std::to_string(n) + ", k " +
                           std::to_string(k));
-        mops::require(a != nullptr && b != nullptr && out != nullptr,
-                      "matmul_add: a, b or out is NULL");
+        mops::require(a != nullptr && b != nullptr && addend != nullptr && out != nullptr,
+                      "matmul_add: a, b, addend or out is NULL");
+        const int elem = dtype_bytes(dtype);
+        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+        const uintptr_t bytes = static_cast<uintptr_t>(m * n * elem);
+        mops::require(lo(out) + bytes <= lo(addend) || lo(addend) + bytes <= lo(out),
+                      "matmul_add: out must not overlap the addend");
         if (m == 0 || n == 0) {
             return;
         }
-        check_addend("matmul_add", dtype_bytes(dtype), m, n, addend, n, out);
         cudaStream_t s = bind(stream);
         if (gemv_applies(dtype, 1, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
                          b_col_stride)) {
@@ -880,74 +788,5 @@ extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, in
         }
         cublas_matmul(s, dtype, 1, m, n, k, a, 0, a_row_stride, a_col_stride, b, 0, b_row_stride,
                       b_col_stride, out, false, addend);
-    });
-}
-
-extern "C" MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
-    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
-    int64_t x_row_stride, const void *z, int64_t z_row_stride, const void *norm_weight, float eps,
-    int64_t group_size, int32_t norm_before_gate, const void *w, int64_t w_row_stride,
-    const void *addend, int64_t addend_row_stride, void *out) {
-    return mops::guarded("cuda_gated_rms_norm_linear_add", [&] {
-        using namespace mops::ce;
-        const int elem = check_fused("gated_rms_norm_linear_add", dtype, rows, n, k, x,
-                                     x_row_stride, w, w_row_stride, out);
-        mops::require(norm_weight != nullptr &&
-                          (reinterpret_cast<uintptr_t>(norm_weight) & 15u) == 0,
-                      "gated_rms_norm_linear_add needs a norm weight starting on 16 bytes");
-        mops::require(eps >= 0.0f,
-                      "gated_rms_norm_linear_add needs eps >= 0, got " + std::to_string(eps));
-        mops::require(group_size >= 1 && k % group_size == 0,
-                      "gated_rms_norm_linear_add: group_size " + std::to_string(group_size) +
-                          " must be positive and divide k " + std::to_string(k));
-        mops::require(z != nullptr && z_row_stride >= k,
-                      "gated_rms_norm_linear_add needs a gate z with a row stride >= k (" +
-                          std::to_string(k) + "), got " + std::to_string(z_row_stride));
-        if (addend != nullptr) {
-            check_addend("gated_rms_norm_linear_add", elem, rows, n, addend, addend_row_stride,
-                         out);
-        }
-        if (n == 0) {
-            return;
-        }
-        cudaStream_t s = bind(stream);
-        int device = 0;
-        MOPS_CUDA_CHECK(cudaGetDevice(&device));
-        GemvFusion fusion;
-        fusion.norm_weight = norm_weight;
-        fusion.eps = eps;
-        fusion.gate = z;
-        fusion.gate_row_stride = z_row_stride;
-        fusion.group_size = group_size;
-        fusion.norm_before_gate = norm_before_gate != 0;
-        fusion.addend = addend;
-        fusion.addend_row_stride = addend_row_stride;
-        static const bool gated_fused = fused_form_on("MAMBADJL_GEMV_GATED");
-        if (!gated_fused || !gemv_gates_rows(dtype, k, fusion) ||
-            !gemv_stages_rows(dtype, rows, k, fusion)) {
-            // groups or rows the prologue does not take (or MAMBADJL_GEMV_GATED=0): the gated
-            // norm as its own kernel (into pool memory), then the GEMV with the add
-            PoolBuffer normed(s, rows * k * elem);
-            const int32_t status = mops_cuda_rms_norm_gated(
-                stream, dtype, rows, k, group_size, x, x_row_stride, z, z_row_stride, norm_weight,
-                eps, norm_before_gate, normed.get(), k);
-            if (status != MOPS_OK) {
-                throw mops::Error(static_cast<mops_status>(status), mops::last_error());
-            }
-            GemvFusion add;
-            add.addend = addend;
-            add.addend_row_stride = addend_row_stride;
-            auto gemv = [&](int split) {
-                run_gemv(s, dtype, split, rows, n, k, normed.get(), k, w, w_row_stride, out, add);
-            };
-            const GemvKey key{device, dtype, rows, n, k, k, w_row_stride};
-            gemv(choose_fused(s, Fused::kGated, key, dtype, n, k, gemv));
-            return;
-        }
-        auto gemv = [&](int split) {
-            run_gemv(s, dtype, split, rows, n, k, x, x_row_stride, w, w_row_stride, out, fusion);
-        };
-        const GemvKey key{device, dtype, rows, n, k, x_row_stride, w_row_stride};
-        gemv(choose_fused(s, Fused::kGated, key, dtype, n, k, gemv));
     });
 }

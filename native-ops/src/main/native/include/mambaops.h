@@ -728,24 +728,6 @@ MOPS_API int32_t mops_cuda_rms_norm_linear(void *stream, int32_t dtype, int64_t 
                                            int64_t w_row_stride, void *out);
 
 /**
- * A decoding step's first projection with the causal convolution's step in its epilogue:
- * mops_cuda_rms_norm_linear, whose outputs [conv_start, conv_start + conv_channels) of every row
- * then go through mops_cuda_causal_conv1d_update, computed from the output rounded to dtype as
- * that kernel computes it (bit for bit the two calls, when the product runs the same warps per
- * column): out[r, conv_start + c] holds the convolution's output of channel c (SiLU where silu
- * is non-zero) and conv_state [rows, conv_channels, conv_width - 1] (float32, contiguous) takes
- * the projection's output in, the oldest input dropped. conv_weight [conv_channels, conv_width]
- * (conv_width 2 to 4) and conv_bias [conv_channels] (or NULL) are contiguous in dtype. The other
- * arguments, their requirements and the choice of the split are those of
- * mops_cuda_rms_norm_linear (the split is timed without the convolution, which runs once).
- */
-MOPS_API int32_t mops_cuda_rms_norm_linear_conv(
-    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
-    int64_t x_row_stride, const void *norm_weight, float eps, const void *w, int64_t w_row_stride,
-    void *out, int64_t conv_start, int64_t conv_channels, const void *conv_weight,
-    int32_t conv_width, const void *conv_bias, float *conv_state, int32_t silu);
-
-/**
  * A decoding layer's last projection fused with its residual add: the GEMV of
  * mops_cuda_rms_norm_linear without the norm, whose epilogue adds the addend,
  *   out[r, j] = round(round(sum_i x[r, i] * w[j, i]) + addend[r, j]),
@@ -758,32 +740,6 @@ MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, int64_t rows,
                                       int64_t k, const void *x, int64_t x_row_stride, const void *w,
                                       int64_t w_row_stride, const void *addend,
                                       int64_t addend_row_stride, void *out);
-
-/**
- * A Mamba-2 mixer's gated norm fused with its last projection and, with an addend, the residual
- * add: the GEMV of mops_cuda_rms_norm_linear whose prologue stages the rows of
- * mops_cuda_rms_norm_gated(x, z, norm_weight, eps, group_size, norm_before_gate) (rounded to
- * dtype, the same float32 operations for each value) and whose epilogue adds
- * the addend as mops_cuda_linear_add does:
- *   out[r, j] = round(round(sum_i norm[r, i] * w[j, i]) + addend[r, j])   (addend, else
- *   out[r, j] = round(sum_i norm[r, i] * w[j, i])),
- * that is the gated norm followed by mops_cuda_linear_add (or mops_cuda_matmul), bit for bit when
- * both run the same warps per column (the prologue adds the sums of squares in the order of the
- * norm's kernel for a decoding step's few groups). z: the gate [rows, k] in dtype with row stride
- * z_row_stride (>= k); group_size divides k; addend [rows, n] with row stride addend_row_stride
- * (>= n), not overlapping out, or NULL. The other arguments and their requirements are those of
- * mops_cuda_rms_norm_linear. The norm runs in the GEMV's prologue for at most 8 groups per row of
- * at most 8192 channels filling whole 16-byte vectors, a gate starting on 16 bytes with a row
- * stride of whole 16-byte vectors, and rows * k * (element size + 4) bytes of staged rows (and
- * the float32 values they are normalised from) within 96 KiB; elsewhere the gated norm runs as
- * its own kernel first (into pool memory), then the GEMV. The split is chosen as
- * mops_cuda_rms_norm_linear chooses its own.
- */
-MOPS_API int32_t mops_cuda_gated_rms_norm_linear_add(
-    void *stream, int32_t dtype, int64_t rows, int64_t n, int64_t k, const void *x,
-    int64_t x_row_stride, const void *z, int64_t z_row_stride, const void *norm_weight, float eps,
-    int64_t group_size, int32_t norm_before_gate, const void *w, int64_t w_row_stride,
-    const void *addend, int64_t addend_row_stride, void *out);
 
 /**
  * Fused causal grouped-query attention (flash-style online softmax; the q_len x kv_len scores
@@ -811,8 +767,8 @@ MOPS_API int32_t mops_cuda_attention(void *stream, int32_t dtype, int64_t batch,
  */
 MOPS_API int32_t mops_cuda_sample_tokens(void *stream, int32_t dtype, const void *logits,
                                          int64_t rows, int64_t vocab, int64_t row_stride,
-                                         float temperature, int64_t top_k, float top_p, float min_p,
-                                         const int64_t *draws, int64_t *tokens);
+                                         float temperature, int64_t top_k, float top_p,
+                                         float min_p, const int64_t *draws, int64_t *tokens);
 
 /**
  * A product added to another matrix, out = addend + a b, for a [m, k] and b [k, n] with any strides

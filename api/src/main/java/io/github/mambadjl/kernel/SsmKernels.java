@@ -1,10 +1,7 @@
 package io.github.mambadjl.kernel;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 
@@ -275,74 +272,6 @@ public interface SsmKernels {
     }
 
     /**
-     * The first projection of a decoding step, {@code rmsNormLinear(x, normWeight, eps, weight,
-     * bias)}, with one step of the causal convolution ({@link #causalConv1dUpdate}) applied to the
-     * output channels {@code [convStart, convStart + channels)}: a mixer's pre-norm, {@code
-     * in_proj} and convolution in one call, which an engine may run as one kernel (the convolution
-     * in the epilogue of the GEMV).
-     *
-     * <p>This default is exactly {@link #rmsNormLinear}, then {@link #causalConv1dUpdate} of that
-     * range of the (stored) projection, the convolution's output put in place of the range. It is
-     * made of differentiable NDArray operations where the engine's are.
-     *
-     * @param x the input {@code [batch, in]}, one position of each sequence
-     * @param normWeight the scale of the norm {@code [in]}
-     * @param eps the epsilon added to the mean square
-     * @param weight the projection {@code [out, in]}
-     * @param bias the bias {@code [out]}, or {@code null}
-     * @param convStart the first output channel that goes through the convolution
-     * @param convWeight the filters {@code [channels, width]} or {@code [channels, 1, width]}
-     * @param convBias the convolution's bias {@code [channels]}, or {@code null}
-     * @param convState the preceding inputs {@code [batch, channels, width - 1]}
-     * @param silu whether to apply SiLU to the convolution's output
-     * @return the output {@code [batch, out]} (the projection, its channels {@code [convStart,
-     *     convStart + channels)} replaced by the convolution's output) and the shifted state
-     * @throws IllegalArgumentException if the convolved channels do not lie within the output
-     */
-    default KernelOutput rmsNormLinearConvUpdate(
-            NDArray x,
-            NDArray normWeight,
-            float eps,
-            NDArray weight,
-            NDArray bias,
-            long convStart,
-            NDArray convWeight,
-            NDArray convBias,
-            NDArray convState,
-            boolean silu) {
-        long out = weight.getShape().get(0);
-        long convEnd = convStart + convWeight.getShape().get(0);
-        if (convStart < 0 || convEnd > out) {
-            throw new IllegalArgumentException(
-                    "rmsNormLinearConvUpdate: the convolved channels ["
-                            + convStart
-                            + ", "
-                            + convEnd
-                            + ") must lie within the "
-                            + out
-                            + " output channels");
-        }
-        NDArray projected = rmsNormLinear(x, normWeight, eps, weight, bias);
-        KernelOutput conv =
-                causalConv1dUpdate(
-                        projected.get(new NDIndex("..., {}:{}", convStart, convEnd)),
-                        convWeight,
-                        convBias,
-                        convState,
-                        silu);
-        NDList parts = new NDList();
-        if (convStart > 0) {
-            parts.add(projected.get(new NDIndex("..., :{}", convStart)));
-        }
-        parts.add(conv.output());
-        if (convEnd < out) {
-            parts.add(projected.get(new NDIndex("..., {}:", convEnd)));
-        }
-        NDArray output = parts.size() == 1 ? parts.head() : NDArrays.concat(parts, -1);
-        return new KernelOutput(output, conv.state());
-    }
-
-    /**
      * A linear projection added to another array, {@code addend + linear(x, weight, bias)}: the
      * last projection of a residual layer's block and the residual add in one call, which an engine
      * may run as one kernel (the add in the epilogue of a decoding step's GEMV or of a prompt's
@@ -364,49 +293,6 @@ public interface SsmKernels {
                         ? Linear.linear(x, weight).head()
                         : Linear.linear(x, weight, bias).head();
         return addend.add(product);
-    }
-
-    /**
-     * The last projection of a Mamba-2 mixer from its gated norm, added to another array: {@code
-     * addend + linear(gatedRmsNorm(x, z, normWeight, eps, groupSize, normBeforeGate), weight,
-     * bias)}, or the projection alone without an addend. The mixer's gated norm, its {@code
-     * out_proj} and the residual add in one call, which an engine may run as one kernel (the norm
-     * in the prologue of a decoding step's GEMV, the add in its epilogue).
-     *
-     * <p>This default is exactly {@code linearAdd(gatedRmsNorm(x, z, normWeight, eps, groupSize,
-     * normBeforeGate), weight, bias, addend)}, or {@code Linear.linear} of that norm without an
-     * addend: the normalised input is stored in {@code x}'s dtype before the product, as the
-     * separate calls do. It is made of differentiable NDArray operations where the engine's are.
-     *
-     * @param x the input of the norm {@code [..., in]}
-     * @param z the gate, shaped like {@code x}, or {@code null}
-     * @param normWeight the scale of the norm {@code [in]}
-     * @param eps the epsilon added to the mean square
-     * @param groupSize the number of channels normalised together; must divide {@code in}
-     * @param normBeforeGate {@code true}: {@code norm(x) * silu(z)}; {@code false}: {@code norm(x *
-     *     silu(z))}
-     * @param weight the projection {@code [out, in]}
-     * @param bias the bias {@code [out]}, or {@code null}
-     * @param addend the array added to the product, {@code [..., out]}, or {@code null}
-     * @return {@code addend + linear(gatedRmsNorm(x, z, ...), weight, bias)}, {@code [..., out]}
-     */
-    default NDArray gatedRmsNormLinearAdd(
-            NDArray x,
-            NDArray z,
-            NDArray normWeight,
-            float eps,
-            int groupSize,
-            boolean normBeforeGate,
-            NDArray weight,
-            NDArray bias,
-            NDArray addend) {
-        NDArray normed = gatedRmsNorm(x, z, normWeight, eps, groupSize, normBeforeGate);
-        if (addend != null) {
-            return linearAdd(normed, weight, bias, addend);
-        }
-        return bias == null
-                ? Linear.linear(normed, weight).head()
-                : Linear.linear(normed, weight, bias).head();
     }
 
     /**

@@ -111,7 +111,7 @@ public final class Mamba extends SequenceBlock {
             LayerState state,
             boolean training) {
         NDArray projected = Ops.linear(ps, x, inProjWeight, inProjBias, training);
-        return mix(ps, projected, null, null, context, state, training);
+        return mix(ps, projected, null, context, state, training);
     }
 
     /**
@@ -119,9 +119,7 @@ public final class Mamba extends SequenceBlock {
      *
      * <p>Here {@code in_proj} takes the norm ({@link RmsNorm#forwardLinear}) and {@code out_proj}
      * adds its product to {@code x} ({@code SsmKernels.linearAdd}); the rest is the body of {@link
-     * #forward}. The mask applies after {@code in_proj}, so the fused form always applies. A
-     * decoding step without a mask also takes the convolution step into the call of {@code in_proj}
-     * ({@link RmsNorm#forwardLinearConvUpdate}).
+     * #forward}. The mask applies after {@code in_proj}, so the fused form always applies.
      */
     @Override
     public NDArray forwardResidual(
@@ -131,42 +129,18 @@ public final class Mamba extends SequenceBlock {
             SequenceContext context,
             LayerState state,
             boolean training) {
-        if (Ops.isUnmaskedStep(x, context, state)) {
-            KernelOutput projected =
-                    norm.forwardLinearConvUpdate(
-                            ps,
-                            x.squeeze(1),
-                            Ops.value(ps, inProjWeight, x, training),
-                            Ops.value(ps, inProjBias, x, training),
-                            0,
-                            Ops.value(ps, convWeight, x, training),
-                            Ops.value(ps, convBias, x, training),
-                            ((SsmLayerState) state).conv(),
-                            true,
-                            training);
-            return mix(
-                    ps,
-                    projected.output().expandDims(1),
-                    projected.state(),
-                    x,
-                    context,
-                    state,
-                    training);
-        }
         NDArray projected = Ops.rmsNormLinear(ps, x, norm, inProjWeight, inProjBias, training);
-        return mix(ps, projected, null, x, context, state, training);
+        return mix(ps, projected, x, context, state, training);
     }
 
     /**
      * The mixer from the output of {@code in_proj} {@code [batch, length, 2 * inner]} on: the
      * convolution, the scan and {@code out_proj}, whose product is added to {@code residual} when
-     * one is given. With {@code convolvedState}, a decoding step's {@code projected} holds the
-     * convolution's output in place of its input and {@code convolvedState} is the shifted state.
+     * one is given.
      */
     private NDArray mix(
             ParameterStore ps,
             NDArray projected,
-            NDArray convolvedState,
             NDArray residual,
             SequenceContext context,
             LayerState state,
@@ -186,10 +160,7 @@ public final class Mamba extends SequenceBlock {
         boolean step = cache != null && !cache.isEmpty() && length == 1;
         KernelOutput conv =
                 step
-                        ? convolvedState != null
-                                ? new KernelOutput(hidden.squeeze(1), convolvedState)
-                                : kernels.causalConv1dUpdate(
-                                        hidden.squeeze(1), cw, cb, cache.conv(), true)
+                        ? kernels.causalConv1dUpdate(hidden.squeeze(1), cw, cb, cache.conv(), true)
                         : kernels.causalConv1d(
                                 hidden.transpose(0, 2, 1),
                                 cw,

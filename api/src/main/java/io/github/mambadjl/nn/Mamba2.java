@@ -114,16 +114,16 @@ public final class Mamba2 extends SequenceBlock {
                         inProjWeight,
                         inProjBias,
                         training);
-        return mix(ps, projected, null, null, context, state, training);
+        return mix(ps, projected, null, context, state, training);
     }
 
     /**
      * {@inheritDoc}
      *
      * <p>Here {@code in_proj} takes the norm ({@link RmsNorm#forwardLinear}) and {@code out_proj}
-     * adds its product to {@code x} ({@code SsmKernels.gatedRmsNormLinearAdd}); the rest is the
-     * body of {@link #forward}. With a mask, which applies to the normalised input before {@code
-     * in_proj}, this is the default ({@code x + forward(norm(x))}).
+     * adds its product to {@code x} ({@code SsmKernels.linearAdd}); the rest is the body of {@link
+     * #forward}. With a mask, which applies to the normalised input before {@code in_proj}, this is
+     * the default ({@code x + forward(norm(x))}).
      */
     @Override
     public NDArray forwardResidual(
@@ -136,43 +136,18 @@ public final class Mamba2 extends SequenceBlock {
         if (context.mask() != null) {
             return super.forwardResidual(ps, x, norm, context, state, training);
         }
-        if (Ops.isUnmaskedStep(x, context, state)) {
-            KernelOutput projected =
-                    norm.forwardLinearConvUpdate(
-                            ps,
-                            x.squeeze(1),
-                            Ops.value(ps, inProjWeight, x, training),
-                            Ops.value(ps, inProjBias, x, training),
-                            innerSize,
-                            Ops.value(ps, convWeight, x, training),
-                            Ops.value(ps, convBias, x, training),
-                            ((SsmLayerState) state).conv(),
-                            true,
-                            training);
-            return mix(
-                    ps,
-                    projected.output().expandDims(1),
-                    projected.state(),
-                    x,
-                    context,
-                    state,
-                    training);
-        }
         NDArray projected = Ops.rmsNormLinear(ps, x, norm, inProjWeight, inProjBias, training);
-        return mix(ps, projected, null, x, context, state, training);
+        return mix(ps, projected, x, context, state, training);
     }
 
     /**
      * The mixer from the output of {@code in_proj} {@code [batch, length, projection]} on: the
      * convolution, the SSD scan, the gated norm and {@code out_proj}, whose product is added to
-     * {@code residual} when one is given. With {@code convolvedState}, a decoding step's {@code
-     * projected} holds the convolution's output in place of its input and {@code convolvedState} is
-     * the shifted state.
+     * {@code residual} when one is given.
      */
     private NDArray mix(
             ParameterStore ps,
             NDArray projected,
-            NDArray convolvedState,
             NDArray residual,
             SequenceContext context,
             LayerState state,
@@ -195,10 +170,7 @@ public final class Mamba2 extends SequenceBlock {
         boolean step = cache != null && !cache.isEmpty() && length == 1;
         KernelOutput conv =
                 step
-                        ? convolvedState != null
-                                ? new KernelOutput(xbc.squeeze(1), convolvedState)
-                                : kernels.causalConv1dUpdate(
-                                        xbc.squeeze(1), cw, cb, cache.conv(), true)
+                        ? kernels.causalConv1dUpdate(xbc.squeeze(1), cw, cb, cache.conv(), true)
                         : kernels.causalConv1d(
                                 xbc.transpose(0, 2, 1),
                                 cw,
@@ -252,18 +224,17 @@ public final class Mamba2 extends SequenceBlock {
             y = scan.output();
         }
         y = y.reshape(batch, length, innerSize);
-        // the gated norm, out_proj and the residual add: one call, one kernel where the engine
-        // fuses them (a decoding step)
-        return kernels.gatedRmsNormLinearAdd(
-                y,
-                gate,
-                Ops.value(ps, normWeight, projected, training),
-                eps,
-                innerSize / nGroups,
-                normBeforeGate,
-                Ops.value(ps, outProjWeight, projected, training),
-                Ops.value(ps, outProjBias, projected, training),
-                residual);
+        NDArray normed =
+                kernels.gatedRmsNorm(
+                        y,
+                        gate,
+                        Ops.value(ps, normWeight, projected, training),
+                        eps,
+                        innerSize / nGroups,
+                        normBeforeGate);
+        return residual == null
+                ? Ops.linear(ps, normed, outProjWeight, outProjBias, training)
+                : Ops.linearAdd(ps, normed, outProjWeight, outProjBias, residual, training);
     }
 
     /** Builds a {@link Mamba2} mixer; defaults are those of mamba_ssm's {@code Mamba2}. */

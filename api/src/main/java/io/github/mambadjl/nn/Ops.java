@@ -8,8 +8,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
-import io.github.mambadjl.cache.LayerState;
-import io.github.mambadjl.cache.SsmLayerState;
 import io.github.mambadjl.kernel.SsmKernels;
 
 /** Small helpers shared by the blocks of this package. */
@@ -19,19 +17,6 @@ final class Ops {
 
     static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
         return p == null ? null : ps.getValue(p, like.getDevice(), training);
-    }
-
-    /**
-     * Whether a mixer's input {@code [batch, length, hidden]} is one decoding position of sequences
-     * whose scan state is already set, without a mask: the case where the convolution step may join
-     * the first projection ({@link RmsNorm#forwardLinearConvUpdate}).
-     */
-    static boolean isUnmaskedStep(NDArray x, SequenceContext context, LayerState state) {
-        return state instanceof SsmLayerState cache
-                && !cache.isEmpty()
-                && x.getShape().dimension() == 3
-                && x.getShape().get(1) == 1
-                && context.mask() == null;
     }
 
     /**

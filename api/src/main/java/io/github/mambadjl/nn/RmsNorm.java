@@ -7,7 +7,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
-import io.github.mambadjl.kernel.KernelOutput;
 import io.github.mambadjl.kernel.SsmKernels;
 
 /**
@@ -75,42 +74,6 @@ public final class RmsNorm extends ShapedBlock {
             boolean training) {
         NDArray w = parameterStore.getValue(this.weight, x.getDevice(), training);
         return SsmKernels.of(x).rmsNormLinear(x, w, eps, weight, bias);
-    }
-
-    /**
-     * {@link #forwardLinear} for one decoding position, with one step of the causal convolution
-     * applied to the output channels {@code [convStart, convStart + channels)}, in one call of the
-     * engine's kernels ({@link SsmKernels#rmsNormLinearConvUpdate}): a mixer's pre-norm, first
-     * projection and convolution step fused where the engine can.
-     *
-     * @param parameterStore the parameter store
-     * @param x the input {@code [batch, size]}
-     * @param weight the projection {@code [out, size]}
-     * @param bias the bias {@code [out]}, or {@code null}
-     * @param convStart the first output channel that goes through the convolution
-     * @param convWeight the filters {@code [channels, width]} or {@code [channels, 1, width]}
-     * @param convBias the convolution's bias {@code [channels]}, or {@code null}
-     * @param convState the preceding inputs {@code [batch, channels, width - 1]}
-     * @param silu whether to apply SiLU to the convolution's output
-     * @param training whether this is a training pass
-     * @return the projection {@code [batch, out]} with the convolved channels in place, and the
-     *     shifted convolution state
-     */
-    public KernelOutput forwardLinearConvUpdate(
-            ParameterStore parameterStore,
-            NDArray x,
-            NDArray weight,
-            NDArray bias,
-            long convStart,
-            NDArray convWeight,
-            NDArray convBias,
-            NDArray convState,
-            boolean silu,
-            boolean training) {
-        NDArray w = parameterStore.getValue(this.weight, x.getDevice(), training);
-        return SsmKernels.of(x)
-                .rmsNormLinearConvUpdate(
-                        x, w, eps, weight, bias, convStart, convWeight, convBias, convState, silu);
     }
 
     /** {@inheritDoc} */

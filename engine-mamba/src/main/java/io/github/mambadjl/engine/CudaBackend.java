@@ -2,7 +2,6 @@ package io.github.mambadjl.engine;
 
 import ai.djl.Device;
 import com.sun.jna.Pointer;
-import io.github.mambadjl.nativeops.ConvStep;
 import io.github.mambadjl.nativeops.CpuTensorOps.Binary;
 import io.github.mambadjl.nativeops.CpuTensorOps.Reduce;
 import io.github.mambadjl.nativeops.CpuTensorOps.Unary;
@@ -281,39 +280,6 @@ final class CudaBackend implements Backend {
     }
 
     /**
-     * Runs {@link CudaTensorOps#rmsNormLinearConv} (the pre-norm in the prologue of the GEMV, a
-     * convolution step in its epilogue) on this device's stream.
-     */
-    void rmsNormLinearConv(
-            TensorDType type,
-            long rows,
-            long n,
-            long k,
-            long x,
-            long xRowStride,
-            long normWeight,
-            float eps,
-            long w,
-            long wRowStride,
-            long out,
-            ConvStep step) {
-        CudaTensorOps.rmsNormLinearConv(
-                stream(),
-                type,
-                rows,
-                n,
-                k,
-                x,
-                xRowStride,
-                normWeight,
-                eps,
-                w,
-                wRowStride,
-                out,
-                step);
-    }
-
-    /**
      * Runs {@link CudaTensorOps#matmulAdd} (a product and the add of another matrix in one call) on
      * this device's stream.
      */
@@ -341,49 +307,6 @@ final class CudaBackend implements Backend {
                 bStrides[0],
                 bStrides[1],
                 addend,
-                out);
-    }
-
-    /**
-     * Runs {@link CudaTensorOps#gatedRmsNormLinearAdd} (the gated norm in the prologue of the GEMV,
-     * the residual add in its epilogue) on this device's stream.
-     */
-    void gatedRmsNormLinearAdd(
-            TensorDType type,
-            long rows,
-            long n,
-            long k,
-            long x,
-            long xRowStride,
-            long z,
-            long zRowStride,
-            long normWeight,
-            float eps,
-            long groupSize,
-            boolean normBeforeGate,
-            long w,
-            long wRowStride,
-            long addend,
-            long addendRowStride,
-            long out) {
-        CudaTensorOps.gatedRmsNormLinearAdd(
-                stream(),
-                type,
-                rows,
-                n,
-                k,
-                x,
-                xRowStride,
-                z,
-                zRowStride,
-                normWeight,
-                eps,
-                groupSize,
-                normBeforeGate,
-                w,
-                wRowStride,
-                addend,
-                addendRowStride,
                 out);
     }
 

@@ -511,53 +511,6 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
     /**
      * {@inheritDoc}
      *
-     * <p>On a GPU, where {@link #rmsNormLinear} fuses and the filters and state are this GPU's
-     * arrays of the expected shapes: one kernel ({@code mops_cuda_rms_norm_linear_conv}), the
-     * convolution step in the epilogue of the GEMV, bit for bit the two calls when both run the
-     * same split of the GEMV. Anywhere else, the CPU included, the default composition.
-     */
-    @Override
-    public KernelOutput rmsNormLinearConvUpdate(
-            NDArray x,
-            NDArray normWeight,
-            float eps,
-            NDArray weight,
-            NDArray bias,
-            long convStart,
-            NDArray convWeight,
-            NDArray convBias,
-            NDArray convState,
-            boolean silu) {
-        KernelOutput fused =
-                FusedGemv.rmsNormLinearConvUpdate(
-                        x,
-                        normWeight,
-                        eps,
-                        weight,
-                        bias,
-                        convStart,
-                        convWeight,
-                        convBias,
-                        convState,
-                        silu);
-        return fused != null
-                ? fused
-                : SsmKernels.super.rmsNormLinearConvUpdate(
-                        x,
-                        normWeight,
-                        eps,
-                        weight,
-                        bias,
-                        convStart,
-                        convWeight,
-                        convBias,
-                        convState,
-                        silu);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
      * <p>On a GPU, where {@link #rmsNormLinear} fuses and the addend is a contiguous array of the
      * output's shape and dtype on the same GPU: one kernel ({@code mops_cuda_linear_add}), the add
      * in the epilogue of the GEMV, bit for bit the product then the add when both run the same
@@ -574,36 +527,6 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
             fused = FusedGemm.linearAdd(x, weight, bias, addend);
         }
         return fused != null ? fused : SsmKernels.super.linearAdd(x, weight, bias, addend);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>On a GPU, where {@link #linearAdd} fuses (or without an addend where {@link
-     * #rmsNormLinear} does), for a gate of {@code x}'s shape and dtype on the same GPU: one kernel
-     * ({@code mops_cuda_gated_rms_norm_linear_add}), the gated norm in the prologue of the GEMV and
-     * the add in its epilogue, for up to 8 groups per row whose staged rows fit the GEMV's shared
-     * memory (else the norm's own kernel, then the GEMV). Anywhere else, the CPU included, the
-     * default composition.
-     */
-    @Override
-    public NDArray gatedRmsNormLinearAdd(
-            NDArray x,
-            NDArray z,
-            NDArray normWeight,
-            float eps,
-            int groupSize,
-            boolean normBeforeGate,
-            NDArray weight,
-            NDArray bias,
-            NDArray addend) {
-        NDArray fused =
-                FusedGemv.gatedRmsNormLinearAdd(
-                        x, z, normWeight, eps, groupSize, normBeforeGate, weight, bias, addend);
-        return fused != null
-                ? fused
-                : SsmKernels.super.gatedRmsNormLinearAdd(
-                        x, z, normWeight, eps, groupSize, normBeforeGate, weight, bias, addend);
     }
 
     /**
@@ -665,7 +588,7 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
      * Views {@code [..., channels]} as {@code [rows, channels]} with a row stride, without a copy
      * when the leading axes collapse into one and the channels are contiguous.
      */
-    static NativeTensor rows(KernelArgs k, NDArray array, long rows, long channels) {
+    private static NativeTensor rows(KernelArgs k, NDArray array, long rows, long channels) {
         NativeTensor t = k.strided(array);
         long[] dims = t.shape();
         int last = dims.length - 1;

@@ -27,12 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The fused GEMVs of a decoding layer's residual step ({@code mops_cuda_rms_norm_linear}, {@code
- * mops_cuda_linear_add}, {@code mops_cuda_gated_rms_norm_linear_add}, through {@link
- * MambaSsmKernels}) against the separate norm, product and add on the same GPU: the add and the
- * gated norm's product bit for bit, the plain norm's product within one ulp of the 16-bit dtypes
- * (its sum of squares is reduced in another order) and 1e-5 in float32. The GEMV is forced ({@code
- * GemvMode.ALWAYS}) so that the separate product and the fused one run the same split. Also where
- * the fused form does not apply (strided input, bias, more than 4 rows, rows that do not fill
+ * mops_cuda_linear_add}, through {@link MambaSsmKernels}) against the separate norm, product and
+ * add on the same GPU: the add bit for bit, the norm's product within one ulp of the 16-bit dtypes
+ * (the norm's sum of squares is reduced in another order) and 1e-5 in float32. The GEMV is forced
+ * ({@code GemvMode.ALWAYS}) so that the separate product and the fused one run the same split. Also
+ * where the fused form does not apply (strided input, bias, more than 4 rows, rows that do not fill
  * 16-byte vectors): the composition, or for a strided input's add, {@link FusedGemm}.
  */
 @Tag("gpu")
@@ -95,84 +94,6 @@ class FusedGemvGpuTest {
                 expected, SsmKernels.of(x).rmsNormLinear(x, g, EPS, w, null), normed, w);
     }
 
-    /**
-     * dtype, rows, k (in), groups of the gated norm, n (out): the out_proj of mamba2-2.7b (one
-     * group of 5120), Codestral (8 groups of 1024) and Bamba-9B (one group of 8192).
-     */
-    static Stream<Arguments> gatedShapes() {
-        List<Arguments> cases = new ArrayList<>();
-        for (DataType t : new DataType[] {DataType.BFLOAT16, DataType.FLOAT16, DataType.FLOAT32}) {
-            for (int rows = 1; rows <= 4; rows++) {
-                cases.add(Arguments.of(t, rows, 5120, 1, 2560));
-                cases.add(Arguments.of(t, rows, 8192, 8, 4096));
-                cases.add(Arguments.of(t, rows, 8192, 1, 4096));
-            }
-        }
-        return cases.stream();
-    }
-
-    /**
-     * The gated norm in the GEMV's prologue, for the gate as the Mamba-2 mixer passes it (a slice
-     * of its input projection: rows at a stride), against the separate gated norm then the product,
-     * bit for bit: the prologue computes each value with the separate norm's float32 instructions
-     * and adds the sums of squares in its order. Rows that do not fit the GEMV's shared memory
-     * (rows * k * (element size + 4) bytes over 96 KiB) take the norm's own kernel, the same values
-     * again. With an addend, the fused product plus the addend bit for bit.
-     */
-    @ParameterizedTest(name = "{0}, {1} rows, in {2} in {3} groups, out {4}")
-    @MethodSource("gatedShapes")
-    void gatedRmsNormLinearAddIsTheGatedNormThenTheProductThenTheAdd(
-            DataType type, int rows, int k, int groups, int n) {
-        NDArray x = gpu(type, rows, k);
-        // the gate over silu's bend: the first k columns of a wider projection
-        NDArray projected =
-                e.uniform(-4, 4, DataType.FLOAT32, rows, 2L * k + 64)[1].toType(type, false);
-        NDArray z = projected.split(new long[] {k}, 1).get(0);
-        NDArray g = e.onGpu(e.cpu.randomUniform(0.5f, 1.5f, new Shape(k)).toType(type, false));
-        NDArray w = gpu(type, n, k);
-        NDArray addend = gpu(type, rows, n);
-        int groupSize = k / groups;
-        SsmKernels kernels = SsmKernels.of(x);
-        for (boolean before : new boolean[] {true, false}) {
-            NDArray normed = kernels.gatedRmsNorm(x, z, g, EPS, groupSize, before);
-            NDArray expected = Linear.linear(normed, w).head();
-            NDArray fused =
-                    FusedGemv.gatedRmsNormLinearAdd(x, z, g, EPS, groupSize, before, w, null, null);
-            assertNotNull(fused, "the fused GEMV applies to these operands");
-            assertBitIdentical(expected, fused);
-            NDArray added =
-                    FusedGemv.gatedRmsNormLinearAdd(
-                            x, z, g, EPS, groupSize, before, w, null, addend);
-            assertBitIdentical(addend.add(fused), added);
-            assertBitIdentical(
-                    added,
-                    kernels.gatedRmsNormLinearAdd(
-                            x, z, g, EPS, groupSize, before, w, null, addend));
-        }
-    }
-
-    /**
-     * Groups of a few vectors in the prologue (8 groups of 64 channels; rows of 512, which the
-     * normalising GEMV splits as the plain one does), with the norm before and after the gate.
-     */
-    @Test
-    void smallGroupsOfTheGatedNorm() {
-        for (DataType type :
-                new DataType[] {DataType.BFLOAT16, DataType.FLOAT16, DataType.FLOAT32}) {
-            NDArray x = gpu(type, 3, 512);
-            NDArray z = gpu(type, 3, 512).mul(8);
-            NDArray g =
-                    e.onGpu(e.cpu.randomUniform(0.5f, 1.5f, new Shape(512)).toType(type, false));
-            NDArray w = gpu(type, 24, 512);
-            for (boolean before : new boolean[] {true, false}) {
-                NDArray gated = SsmKernels.of(x).gatedRmsNorm(x, z, g, EPS, 64, before);
-                assertBitIdentical(
-                        Linear.linear(gated, w).head(),
-                        FusedGemv.gatedRmsNormLinearAdd(x, z, g, EPS, 64, before, w, null, null));
-            }
-        }
-    }
-
     @Test
     void stridedInputsBiasesAndOtherShapesTakeTheComposition() {
         for (DataType type : new DataType[] {DataType.BFLOAT16, DataType.FLOAT32}) {
@@ -204,22 +125,6 @@ class FusedGemvGpuTest {
             NDArray five = gpu(type, 5, 64);
             assertNull(FusedGemv.linearAdd(five, w, null, gpu(type, 5, 24)), "5 rows");
             assertNull(FusedGemv.rmsNormLinear(five, g, EPS, w, null), "5 rows");
-            NDArray z = gpu(type, 2, 64);
-            assertNull(
-                    FusedGemv.gatedRmsNormLinearAdd(strided, z, g, EPS, 16, false, w, null, null));
-            assertNull(
-                    FusedGemv.gatedRmsNormLinearAdd(x, z, g, EPS, 16, false, w, bias, null),
-                    "a bias");
-            assertNull(
-                    FusedGemv.gatedRmsNormLinearAdd(
-                            five, gpu(type, 5, 64), g, EPS, 16, false, w, null, null),
-                    "5 rows");
-            // 16 groups of 4 channels, more than the prologue takes: the gated norm's own kernel,
-            // then the GEMV
-            NDArray gated = SsmKernels.of(x).gatedRmsNorm(x, z, g, EPS, 4, false);
-            assertBitIdentical(
-                    addend.add(Linear.linear(gated, w).head()),
-                    FusedGemv.gatedRmsNormLinearAdd(x, z, g, EPS, 4, false, w, null, addend));
             NDArray odd = gpu(type, 2, 65);
             NDArray oddWeight = gpu(type, 7, 65);
             assertNull(FusedGemv.linearAdd(odd, oddWeight, null, gpu(type, 2, 7)), "k = 65");

@@ -4,19 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import io.github.mambadjl.kernel.KernelOutput;
 import io.github.mambadjl.kernel.SsmKernels;
 import io.github.mambadjl.nn.RmsNorm;
 import io.github.mambadjl.nn.SequenceBlock;
@@ -29,9 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * On the Mamba engine's CPU, {@code rmsNormLinear}, {@code rmsNormLinearConvUpdate}, {@code
- * linearAdd} and {@code gatedRmsNormLinearAdd} are the operations they compose (the fused kernels
- * are the GPU's), and a block's fused residual step is the default.
+ * On the Mamba engine's CPU, {@code rmsNormLinear} and {@code linearAdd} are the operations they
+ * compose (the fused kernels are the GPU's), and a block's fused residual step is the default.
  */
 class FusedResidualCpuTest {
 
@@ -72,86 +68,6 @@ class FusedResidualCpuTest {
         assertExactly(Linear.linear(normed, w, b).head(), k.rmsNormLinear(x, g, 1e-5f, w, b));
         assertExactly(addend.add(Linear.linear(x, w).head()), k.linearAdd(x, w, null, addend));
         assertExactly(addend.add(Linear.linear(x, w, b).head()), k.linearAdd(x, w, b, addend));
-        NDArray z = random(type, 2, 1, 64);
-        for (boolean before : new boolean[] {true, false}) {
-            assertNull(FusedGemv.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, null));
-            NDArray gated = k.gatedRmsNorm(x, z, g, 1e-5f, 16, before);
-            assertExactly(
-                    addend.add(Linear.linear(gated, w).head()),
-                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, addend));
-            assertExactly(
-                    addend.add(Linear.linear(gated, w, b).head()),
-                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, b, addend));
-            assertExactly(
-                    Linear.linear(gated, w).head(),
-                    k.gatedRmsNormLinearAdd(x, z, g, 1e-5f, 16, before, w, null, null));
-        }
-    }
-
-    @ParameterizedTest(name = "{0}, convolved [{1}, {1} + {2}), width {3}")
-    @CsvSource({
-        "FLOAT32, 8, 20, 4",
-        "BFLOAT16, 0, 20, 4",
-        "FLOAT16, 20, 20, 3",
-        "BFLOAT16, 0, 40, 2"
-    })
-    void convolutionStepIsTheProjectionThenTheStep(
-            Storage storage, long start, long channels, long width) {
-        DataType type = DataType.valueOf(storage.name());
-        SsmKernels k = SsmKernels.of(manager.zeros(new Shape(1)));
-        NDArray x = random(type, 2, 64);
-        NDArray g = manager.randomUniform(0.5f, 1.5f, new Shape(64)).toType(type, false);
-        NDArray w = random(type, 40, 64);
-        NDArray cw = random(type, channels, width);
-        NDArray cb = random(type, channels);
-        NDArray state = manager.randomNormal(new Shape(2, channels, width - 1));
-        NDArray projected = k.rmsNormLinear(x, g, 1e-5f, w, null);
-        long end = start + channels;
-        KernelOutput step =
-                k.causalConv1dUpdate(
-                        projected.get(new NDIndex("..., {}:{}", start, end)),
-                        cw,
-                        cb,
-                        state.duplicate(),
-                        true);
-        assertNull(
-                FusedGemv.rmsNormLinearConvUpdate(
-                        x, g, 1e-5f, w, null, start, cw, cb, state.duplicate(), true),
-                "the CPU composes");
-        KernelOutput fused =
-                k.rmsNormLinearConvUpdate(x, g, 1e-5f, w, null, start, cw, cb, state, true);
-        assertEquals(new Shape(2, 40), fused.output().getShape());
-        if (start > 0) {
-            assertExactly(
-                    projected.get(new NDIndex("..., :{}", start)),
-                    fused.output().get(new NDIndex("..., :{}", start)));
-        }
-        assertExactly(step.output(), fused.output().get(new NDIndex("..., {}:{}", start, end)));
-        if (end < 40) {
-            assertExactly(
-                    projected.get(new NDIndex("..., {}:", end)),
-                    fused.output().get(new NDIndex("..., {}:", end)));
-        }
-        assertExactly(step.state(), fused.state());
-    }
-
-    @ParameterizedTest(name = "convolved [{0}, {0} + 20)")
-    @CsvSource({"-1", "21"})
-    void convolvedChannelsOutsideTheOutputAreRefused(long start) {
-        SsmKernels k = SsmKernels.of(manager.zeros(new Shape(1)));
-        NDArray x = random(DataType.FLOAT32, 1, 64);
-        NDArray g = manager.ones(new Shape(64));
-        NDArray w = random(DataType.FLOAT32, 40, 64);
-        NDArray cw = random(DataType.FLOAT32, 20, 4);
-        NDArray state = manager.zeros(new Shape(1, 20, 3));
-        IllegalArgumentException e =
-                assertThrows(
-                        IllegalArgumentException.class,
-                        () ->
-                                k.rmsNormLinearConvUpdate(
-                                        x, g, 1e-5f, w, null, start, cw, null, state, true));
-        assertTrue(
-                e.getMessage().contains("must lie within the 40 output channels"), e::getMessage);
     }
 
     @ParameterizedTest(name = "batch {0}, length {1}")

@@ -186,27 +186,6 @@ final class CudaTensorLibrary {
             long wRowStride,
             long out);
 
-    static native int mops_cuda_rms_norm_linear_conv(
-            long stream,
-            int dtype,
-            long rows,
-            long n,
-            long k,
-            long x,
-            long xRowStride,
-            long normWeight,
-            float eps,
-            long w,
-            long wRowStride,
-            long out,
-            long convStart,
-            long convChannels,
-            long convWeight,
-            int convWidth,
-            long convBias,
-            long convState,
-            int silu);
-
     static native int mops_cuda_matmul_add(
             long stream,
             int dtype,
@@ -230,26 +209,6 @@ final class CudaTensorLibrary {
             long k,
             long x,
             long xRowStride,
-            long w,
-            long wRowStride,
-            long addend,
-            long addendRowStride,
-            long out);
-
-    static native int mops_cuda_gated_rms_norm_linear_add(
-            long stream,
-            int dtype,
-            long rows,
-            long n,
-            long k,
-            long x,
-            long xRowStride,
-            long z,
-            long zRowStride,
-            long normWeight,
-            float eps,
-            long groupSize,
-            int normBeforeGate,
             long w,
             long wRowStride,
             long addend,

@@ -40,7 +40,6 @@ class CudaEngineOpsLibraryTest {
         "mops_cuda_matmul",
         "mops_cuda_rms_norm_linear",
         "mops_cuda_linear_add",
-        "mops_cuda_gated_rms_norm_linear_add",
         "mops_cuda_attention"
     };
 
@@ -95,53 +94,6 @@ class CudaEngineOpsLibraryTest {
                 () ->
                         CudaTensorOps.rmsNormLinear(
                                 0, bf16, 1, 24, 64, x, 64, norm, -1f, w, 64, out));
-        long z = 1 << 23;
-        refused(
-                "must be positive and divide k",
-                () -> gated(bf16, 2, 64, z, 64, norm, 48, w, addend, out));
-        refused(
-                "gate z with a row stride >= k",
-                () -> gated(bf16, 2, 64, z, 32, norm, 32, w, addend, out));
-        refused(
-                "norm weight starting on 16 bytes",
-                () -> gated(bf16, 2, 64, z, 64, norm + 8, 32, w, addend, out));
-        refused("1 to 4 rows", () -> gated(bf16, 5, 64, z, 64, norm, 32, w, 0, out));
-        refused("must not overlap", () -> gated(bf16, 2, 64, z, 64, norm, 32, w, out + 8, out));
-    }
-
-    /**
-     * mops_cuda_gated_rms_norm_linear_add of rows x [rows, k] (row stride k) into out [rows, 24].
-     */
-    private static void gated(
-            TensorDType type,
-            long rows,
-            long k,
-            long z,
-            long zRowStride,
-            long norm,
-            long groupSize,
-            long w,
-            long addend,
-            long out) {
-        CudaTensorOps.gatedRmsNormLinearAdd(
-                0,
-                type,
-                rows,
-                24,
-                k,
-                1024,
-                k,
-                z,
-                zRowStride,
-                norm,
-                1e-5f,
-                groupSize,
-                false,
-                w,
-                k,
-                addend,
-                24,
-                out);
     }
 
     private static void refused(String reason, Runnable call) {
