@@ -136,14 +136,16 @@ final class RandomWeights {
             repeats = rows / k;
         }
         long offset = rnd.nextInt((int) (POOL - window + 1));
-        // the float32 intermediates of a large weight are closed at once, not with tmp
+        // the window and the scale in the weight's dtype, so that the one allocation of the
+        // weight's size is the weight itself: a float32 intermediate as large as the weight,
+        // freed between the weights' allocations, would leave the device memory pool fragmented
+        // (reserved, not in use) by about the weights' size
         try (NDArray slice = pool.get("{}:{}", offset, offset + window);
                 NDArray row = slice.reshape(1, window);
-                NDArray factor = tmp.full(new Shape(repeats, 1), (float) scale);
-                NDArray scaled = row.mul(factor)) {
-            NDArray typed =
-                    dtype == DataType.FLOAT32 ? scaled.duplicate() : scaled.toType(dtype, false);
-            return typed.reshape(shape);
+                NDArray typedRow = row.toType(dtype, true);
+                NDArray factor =
+                        tmp.full(new Shape(repeats, 1), (float) scale).toType(dtype, false)) {
+            return typedRow.mul(factor).reshape(shape);
         }
     }
 }
