@@ -23,6 +23,7 @@ import io.github.mambadjl.nativeops.SelectiveStateUpdateArgs;
 import io.github.mambadjl.nativeops.SelectiveStateUpdateProjectedArgs;
 import io.github.mambadjl.nativeops.SsdArgs;
 import io.github.mambadjl.nativeops.SsdStateUpdateArgs;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -119,26 +120,20 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
         requireRank("causalConv1dUpdate", "x", x, 2);
         requireState("causalConv1dUpdate", state);
         try (KernelArgs k = new KernelArgs("causalConv1dUpdate", x)) {
-            MambaNDArray out = k.output(x.getShape(), k.storage());
-            MambaNDArray newState = k.stateToUpdate(state);
-            try {
-                SsmKernelDispatch.causalConv1dUpdate(
-                        k.anchor(),
-                        new CausalConv1dUpdateArgs(
-                                k.strided(x),
-                                k.contiguous(weight),
-                                k.contiguous(bias),
-                                KernelArgs.tensor(newState),
-                                KernelArgs.tensor(out),
-                                silu));
-            } catch (RuntimeException e) {
-                out.close();
-                if (newState != state) {
-                    newState.close();
-                }
-                throw e;
-            }
-            return new KernelOutput(out, newState);
+            return oneStep(
+                    k,
+                    x,
+                    state,
+                    (out, newState) ->
+                            SsmKernelDispatch.causalConv1dUpdate(
+                                    k.anchor(),
+                                    new CausalConv1dUpdateArgs(
+                                            k.strided(x),
+                                            k.contiguous(weight),
+                                            k.contiguous(bias),
+                                            KernelArgs.tensor(newState),
+                                            KernelArgs.tensor(out),
+                                            silu)));
         }
     }
 
@@ -203,31 +198,25 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
         requireRank("selectiveStateUpdate", "u", u, 2);
         requireState("selectiveStateUpdate", state);
         try (KernelArgs k = new KernelArgs("selectiveStateUpdate", u)) {
-            MambaNDArray out = k.output(u.getShape(), k.storage());
-            MambaNDArray newState = k.stateToUpdate(state);
-            try {
-                SsmKernelDispatch.selectiveStateUpdate(
-                        k.anchor(),
-                        new SelectiveStateUpdateArgs(
-                                KernelArgs.tensor(newState),
-                                k.strided(u),
-                                k.strided(delta),
-                                k.float32(a),
-                                k.strided(k.grouped(b, 3)),
-                                k.strided(k.grouped(c, 3)),
-                                k.float32(d),
-                                k.strided(z),
-                                k.float32(deltaBias),
-                                deltaSoftplus,
-                                KernelArgs.tensor(out)));
-            } catch (RuntimeException e) {
-                out.close();
-                if (newState != state) {
-                    newState.close();
-                }
-                throw e;
-            }
-            return new KernelOutput(out, newState);
+            return oneStep(
+                    k,
+                    u,
+                    state,
+                    (out, newState) ->
+                            SsmKernelDispatch.selectiveStateUpdate(
+                                    k.anchor(),
+                                    new SelectiveStateUpdateArgs(
+                                            KernelArgs.tensor(newState),
+                                            k.strided(u),
+                                            k.strided(delta),
+                                            k.float32(a),
+                                            k.strided(k.grouped(b, 3)),
+                                            k.strided(k.grouped(c, 3)),
+                                            k.float32(d),
+                                            k.strided(z),
+                                            k.float32(deltaBias),
+                                            deltaSoftplus,
+                                            KernelArgs.tensor(out))));
         }
     }
 
@@ -267,33 +256,56 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
         requireRank("selectiveStateUpdateProjected", "u", u, 2);
         requireState("selectiveStateUpdateProjected", state);
         try (KernelArgs k = new KernelArgs("selectiveStateUpdateProjected", u)) {
-            MambaNDArray out = k.output(u.getShape(), k.storage());
-            MambaNDArray newState = k.stateToUpdate(state);
-            try {
-                SsmKernelDispatch.selectiveStateUpdateProjected(
-                        k.anchor(),
-                        new SelectiveStateUpdateProjectedArgs(
-                                KernelArgs.tensor(newState),
-                                k.strided(u),
-                                k.strided(dtLow),
-                                k.strided(dtProjWeight),
-                                k.float32(a),
-                                k.strided(k.grouped(b, 3)),
-                                k.strided(k.grouped(c, 3)),
-                                k.float32(d),
-                                k.strided(z),
-                                k.float32(deltaBias),
-                                deltaSoftplus,
-                                KernelArgs.tensor(out)));
-            } catch (RuntimeException e) {
-                out.close();
-                if (newState != state) {
-                    newState.close();
-                }
-                throw e;
-            }
-            return new KernelOutput(out, newState);
+            return oneStep(
+                    k,
+                    u,
+                    state,
+                    (out, newState) ->
+                            SsmKernelDispatch.selectiveStateUpdateProjected(
+                                    k.anchor(),
+                                    new SelectiveStateUpdateProjectedArgs(
+                                            KernelArgs.tensor(newState),
+                                            k.strided(u),
+                                            k.strided(dtLow),
+                                            k.strided(dtProjWeight),
+                                            k.float32(a),
+                                            k.strided(k.grouped(b, 3)),
+                                            k.strided(k.grouped(c, 3)),
+                                            k.float32(d),
+                                            k.strided(z),
+                                            k.float32(deltaBias),
+                                            deltaSoftplus,
+                                            KernelArgs.tensor(out))));
         }
+    }
+
+    /**
+     * Runs a one-step kernel: allocates its output, shaped like {@code first}, and takes the state
+     * it updates ({@link KernelArgs#stateToUpdate}); closes what it allocated if the kernel fails.
+     *
+     * @param k the call's arguments
+     * @param first the input whose shape the output has
+     * @param state the state the step consumes
+     * @param kernel runs the kernel on the output and the state to update
+     * @return the output and the updated state
+     */
+    private static KernelOutput oneStep(
+            KernelArgs k,
+            NDArray first,
+            NDArray state,
+            BiConsumer<MambaNDArray, MambaNDArray> kernel) {
+        MambaNDArray out = k.output(first.getShape(), k.storage());
+        MambaNDArray newState = k.stateToUpdate(state);
+        try {
+            kernel.accept(out, newState);
+        } catch (RuntimeException e) {
+            out.close();
+            if (newState != state) {
+                newState.close();
+            }
+            throw e;
+        }
+        return new KernelOutput(out, newState);
     }
 
     /**
@@ -393,33 +405,27 @@ public final class MambaSsmKernels implements SsmKernels, StepRecorder, TokenSam
         requireRank("ssdStep", "x", x, 3);
         requireState("ssdStep", state);
         try (KernelArgs k = new KernelArgs("ssdStep", x)) {
-            MambaNDArray out = k.output(x.getShape(), k.storage());
-            MambaNDArray newState = k.stateToUpdate(state);
-            try {
-                SsmKernelDispatch.ssdStateUpdate(
-                        k.anchor(),
-                        new SsdStateUpdateArgs(
-                                KernelArgs.tensor(newState),
-                                k.strided(x),
-                                k.strided(dt),
-                                k.float32(a),
-                                k.strided(b),
-                                k.strided(c),
-                                k.float32(d),
-                                k.strided(z),
-                                k.float32(dtBias),
-                                dtSoftplus,
-                                dtMin,
-                                dtMax,
-                                KernelArgs.tensor(out)));
-            } catch (RuntimeException e) {
-                out.close();
-                if (newState != state) {
-                    newState.close();
-                }
-                throw e;
-            }
-            return new KernelOutput(out, newState);
+            return oneStep(
+                    k,
+                    x,
+                    state,
+                    (out, newState) ->
+                            SsmKernelDispatch.ssdStateUpdate(
+                                    k.anchor(),
+                                    new SsdStateUpdateArgs(
+                                            KernelArgs.tensor(newState),
+                                            k.strided(x),
+                                            k.strided(dt),
+                                            k.float32(a),
+                                            k.strided(b),
+                                            k.strided(c),
+                                            k.float32(d),
+                                            k.strided(z),
+                                            k.float32(dtBias),
+                                            dtSoftplus,
+                                            dtMin,
+                                            dtMax,
+                                            KernelArgs.tensor(out))));
         }
     }
 
