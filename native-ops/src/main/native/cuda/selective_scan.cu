@@ -367,15 +367,16 @@ __device__ __forceinline__ float project_dt(const DtProjection &pr, int64_t b, i
  * per K consecutive rows (K channels of one head, which share B, C and the index arithmetic),
  * lane l holding the states l, l + 32, ... (NJ of them) of each row: every state is read once and
  * written once with coalesced 128-byte accesses, all loads of a lane issued together. With a dt
- * projection (p.proj) the warp first computes each row's dt from it (project_dt), having asked
- * for its weight row in the L2 cache before the wait, as the GEMV does (only a prefetch may come
- * before it: the L2 cache is where writes meet, so it never makes a load see an old value).
+ * projection (p.proj; PROJECTED, a variant of its own so that the steps without one keep their
+ * registers) the warp first computes each row's dt from it (project_dt), having asked for its
+ * weight row in the L2 cache before the wait, as the GEMV does (only a prefetch may come before
+ * it: the L2 cache is where writes meet, so it never makes a load see an old value).
  */
-template <typename T, int NJ, int K, bool HEAD_DECAY>
+template <typename T, int NJ, int K, bool HEAD_DECAY, bool PROJECTED>
 __global__ void __launch_bounds__(STEP_WARPS * 32) step_kernel(const ScanParams p, int64_t rows) {
     const int64_t row0 = (static_cast<int64_t>(blockIdx.x) * STEP_WARPS + threadIdx.x / 32) * K;
     const int lane = threadIdx.x % 32;
-    const bool projected = p.proj.rank > 0;
+    constexpr bool projected = PROJECTED;
     if (projected && row0 < rows) {
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -642,7 +643,7 @@ void run_scan_chunked(const ScanParams &p, int64_t len, cudaStream_t stream) {
     MOPS_CUDA_CHECK(cudaFreeAsync(work, stream));
 }
 
-template <typename T, int K, bool HEAD_DECAY>
+template <typename T, int K, bool HEAD_DECAY, bool PROJECTED>
 void launch_step_rows(const ScanParams &p, cudaStream_t stream) {
     const int64_t rows = p.batch * p.channels();
     const int64_t per_block = STEP_WARPS * K;
@@ -651,26 +652,31 @@ void launch_step_rows(const ScanParams &p, cudaStream_t stream) {
     const auto grid = static_cast<unsigned>(blocks);
     const int threads = STEP_WARPS * 32;
     if (p.dstate <= 32) {
-        mops::launch_dependent("step_kernel", step_kernel<T, 1, K, HEAD_DECAY>, grid, threads, 0,
-                               stream, p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 1, K, HEAD_DECAY, PROJECTED>, grid,
+                               threads, 0, stream, p, rows);
     } else if (p.dstate <= 64) {
-        mops::launch_dependent("step_kernel", step_kernel<T, 2, K, HEAD_DECAY>, grid, threads, 0,
-                               stream, p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 2, K, HEAD_DECAY, PROJECTED>, grid,
+                               threads, 0, stream, p, rows);
     } else if (p.dstate <= 128) {
-        mops::launch_dependent("step_kernel", step_kernel<T, 4, K, HEAD_DECAY>, grid, threads, 0,
-                               stream, p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 4, K, HEAD_DECAY, PROJECTED>, grid,
+                               threads, 0, stream, p, rows);
     } else {
-        mops::launch_dependent("step_kernel", step_kernel<T, 8, K, HEAD_DECAY>, grid, threads, 0,
-                               stream, p, rows);
+        mops::launch_dependent("step_kernel", step_kernel<T, 8, K, HEAD_DECAY, PROJECTED>, grid,
+                               threads, 0, stream, p, rows);
     }
 }
 
-/** Four rows per warp where the head channels come in fours (Mamba-2), else one. */
+/**
+ * Four rows per warp where the head channels come in fours (Mamba-2), else one; a dt projection
+ * (Mamba-1's folded dt_proj) takes the one-row variants that compute it.
+ */
 template <typename T, bool HEAD_DECAY> void launch_step(const ScanParams &p, cudaStream_t stream) {
-    if (p.ch2 % 4 == 0) {
-        launch_step_rows<T, 4, HEAD_DECAY>(p, stream);
+    if (p.proj.rank > 0) {
+        launch_step_rows<T, 1, HEAD_DECAY, true>(p, stream);
+    } else if (p.ch2 % 4 == 0) {
+        launch_step_rows<T, 4, HEAD_DECAY, false>(p, stream);
     } else {
-        launch_step_rows<T, 1, HEAD_DECAY>(p, stream);
+        launch_step_rows<T, 1, HEAD_DECAY, false>(p, stream);
     }
 }
 
