@@ -215,6 +215,32 @@ void axpy_block_generic(int64_t m, int64_t k, const float *a, const T *b, int64_
     }
 }
 
+/** The columns of b that the dot kernel of instruction-set level isa takes at once. */
+int64_t dot_rows(int32_t isa) {
+    return isa >= ISA_AVX512 ? DOT_ROWS_512 : DOT_ROWS;
+}
+
+/**
+ * c[i, j0 + r] for r < rows (at most dot_rows(isa)): dot products of the m rows of a with columns
+ * of b, with the dot kernel of level isa; gemv_rows and gemv_dot_columns both sum through it, so
+ * that their sums agree.
+ */
+template <typename T>
+void dot_block(int32_t isa, int64_t m, int64_t k, const float *a, const T *b, int64_t bcs,
+               int64_t j0, int64_t rows, float *c, int64_t ldc) {
+#if defined(__x86_64__)
+    if (isa >= ISA_AVX512) {
+        dot_block_avx512(m, k, a, b, bcs, j0, rows, c, ldc);
+        return;
+    }
+    if (isa >= ISA_AVX2) {
+        dot_block_avx2(m, k, a, b, bcs, j0, rows, c, ldc);
+        return;
+    }
+#endif
+    dot_block_generic(m, k, a, b, bcs, j0, rows, c, ldc);
+}
+
 template <typename T>
 bool gemv_impl(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t acs, const T *b,
                int64_t brs, int64_t bcs, float *c) {
@@ -226,35 +252,19 @@ bool gemv_impl(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t
     std::vector<float> arows(static_cast<size_t>(m * k));
     load_rows(m, k, a, ars, acs, arows.data());
     const float *af = arows.data();
-    const bool avx2 = use_avx2();
     if (dot) {
-#if defined(__x86_64__)
-        if (use_avx512()) {
-            const int64_t blocks = (n + DOT_ROWS_512 - 1) / DOT_ROWS_512;
-            // one contiguous share per thread (3-4 % faster per decoding step than chunks handed
-            // out as threads arrive, measured side by side)
-#pragma omp parallel for schedule(static) num_threads(threads_for(n *k, GEMV_GRAIN))
-            for (int64_t q = 0; q < blocks; ++q) {
-                const int64_t j0 = q * DOT_ROWS_512;
-                dot_block_avx512(m, k, af, b, bcs, j0, std::min(DOT_ROWS_512, n - j0), c, n);
-            }
-            return true;
-        }
-#endif
-        const int64_t blocks = (n + DOT_ROWS - 1) / DOT_ROWS;
+        const int32_t isa = isa_level();
+        const int64_t step = dot_rows(isa);
+        const int64_t blocks = (n + step - 1) / step;
+        // one contiguous share per thread (3-4 % faster per decoding step than chunks handed out
+        // as threads arrive, measured side by side)
 #pragma omp parallel for schedule(static) num_threads(threads_for(n *k, GEMV_GRAIN))
         for (int64_t q = 0; q < blocks; ++q) {
-            const int64_t j0 = q * DOT_ROWS;
-            const int64_t rows = std::min(DOT_ROWS, n - j0);
-#if defined(__x86_64__)
-            if (avx2) {
-                dot_block_avx2(m, k, af, b, bcs, j0, rows, c, n);
-                continue;
-            }
-#endif
-            dot_block_generic(m, k, af, b, bcs, j0, rows, c, n);
+            const int64_t j0 = q * step;
+            dot_block(isa, m, k, af, b, bcs, j0, std::min(step, n - j0), c, n);
         }
     } else {
+        const bool avx2 = use_avx2();
         const int64_t blocks = (n + AXPY_BLOCK - 1) / AXPY_BLOCK;
 #pragma omp parallel for schedule(static) num_threads(threads_for(n *k, GEMV_GRAIN))
         for (int64_t q = 0; q < blocks; ++q) {
@@ -275,24 +285,10 @@ bool gemv_impl(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars, int64_t
 /** gemv_dot_columns: the dot blocks of gemv_impl for one row of a, in this thread. */
 template <typename T>
 void dot_columns(int64_t n, int64_t k, const float *a, const T *b, int64_t bcs, float *c) {
-#if defined(__x86_64__)
-    if (use_avx512()) {
-        for (int64_t j0 = 0; j0 < n; j0 += DOT_ROWS_512) {
-            dot_block_avx512(1, k, a, b, bcs, j0, std::min(DOT_ROWS_512, n - j0), c, n);
-        }
-        return;
-    }
-#endif
-    const bool avx2 = use_avx2();
-    for (int64_t j0 = 0; j0 < n; j0 += DOT_ROWS) {
-        const int64_t rows = std::min(DOT_ROWS, n - j0);
-#if defined(__x86_64__)
-        if (avx2) {
-            dot_block_avx2(1, k, a, b, bcs, j0, rows, c, n);
-            continue;
-        }
-#endif
-        dot_block_generic(1, k, a, b, bcs, j0, rows, c, n);
+    const int32_t isa = isa_level();
+    const int64_t step = dot_rows(isa);
+    for (int64_t j0 = 0; j0 < n; j0 += step) {
+        dot_block(isa, 1, k, a, b, bcs, j0, std::min(step, n - j0), c, n);
     }
 }
 
