@@ -604,6 +604,20 @@ int check_fused(const char *what, int32_t dtype, int64_t rows, int64_t n, int64_
     return elem;
 }
 
+/** The checks of a fused product's addend [rows, n] (row stride addend_row_stride) against out. */
+void check_addend(const char *what, int elem, int64_t rows, int64_t n, const void *addend,
+                  int64_t addend_row_stride, const void *out) {
+    require(addend != nullptr && addend_row_stride >= n,
+            std::string(what) + " needs an addend with a row stride >= n (" + std::to_string(n) +
+                "), got " + std::to_string(addend_row_stride));
+    const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
+    const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
+    const uintptr_t addend_end =
+        lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
+    require(out_end <= lo(addend) || addend_end <= lo(out),
+            std::string(what) + ": out must not overlap the addend");
+}
+
 } // namespace
 } // namespace ce
 } // namespace mops
@@ -721,15 +735,7 @@ extern "C" MOPS_API int32_t mops_cuda_linear_add(void *stream, int32_t dtype, in
         using namespace mops::ce;
         const int elem =
             check_fused("linear_add", dtype, rows, n, k, x, x_row_stride, w, w_row_stride, out);
-        mops::require(addend != nullptr && addend_row_stride >= n,
-                      "linear_add needs an addend with a row stride >= n (" + std::to_string(n) +
-                          "), got " + std::to_string(addend_row_stride));
-        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
-        const uintptr_t out_end = lo(out) + static_cast<uintptr_t>(rows * n * elem);
-        const uintptr_t addend_end =
-            lo(addend) + static_cast<uintptr_t>(((rows - 1) * addend_row_stride + n) * elem);
-        mops::require(out_end <= lo(addend) || addend_end <= lo(out),
-                      "linear_add: out must not overlap the addend");
+        check_addend("linear_add", elem, rows, n, addend, addend_row_stride, out);
         if (n == 0) {
             return;
         }
@@ -762,14 +768,10 @@ extern "C" MOPS_API int32_t mops_cuda_matmul_add(void *stream, int32_t dtype, in
                           std::to_string(k));
         mops::require(a != nullptr && b != nullptr && addend != nullptr && out != nullptr,
                       "matmul_add: a, b, addend or out is NULL");
-        const int elem = dtype_bytes(dtype);
-        const auto lo = [](const void *p) { return reinterpret_cast<uintptr_t>(p); };
-        const uintptr_t bytes = static_cast<uintptr_t>(m * n * elem);
-        mops::require(lo(out) + bytes <= lo(addend) || lo(addend) + bytes <= lo(out),
-                      "matmul_add: out must not overlap the addend");
         if (m == 0 || n == 0) {
             return;
         }
+        check_addend("matmul_add", dtype_bytes(dtype), m, n, addend, n, out);
         cudaStream_t s = bind(stream);
         if (gemv_applies(dtype, 1, m, n, k, a, a_row_stride, a_col_stride, b, b_row_stride,
                          b_col_stride)) {
